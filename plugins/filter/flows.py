@@ -1,0 +1,54 @@
+# -*- coding: utf-8 -*-
+# Copyright: hpsum.ports contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Filters: the fleet's sum_ports facts -> flow rows, CSV, Markdown and a Mermaid diagram."""
+
+from __future__ import absolute_import, annotations, division, print_function
+
+__metaclass__ = type
+
+import typing as t
+
+from ansible_collections.hpsum.ports.plugins.module_utils import flows as flows_lib
+
+
+def sum_flows(hostvars: t.Any, hosts: t.Sequence[str]) -> t.List[t.Dict[str, t.Any]]:
+    """Rows for every host in ``hosts`` that has sum_ports."""
+    plans = {}
+    group_names = {}
+    for host in hosts:
+        hvars = hostvars[host]
+        plan = hvars.get("sum_ports")
+        if plan:
+            plans[host] = plan
+            group_names[host] = list(hvars.get("group_names") or [])
+    return flows_lib.flow_rows(plans, group_names)
+
+
+def sum_flows_csv(rows: t.Sequence[t.Mapping[str, t.Any]]) -> str:
+    """CSV text."""
+    return flows_lib.to_csv(rows)
+
+
+def sum_flows_markdown(rows: t.Sequence[t.Mapping[str, t.Any]]) -> str:
+    """Markdown table text."""
+    return flows_lib.to_markdown(rows)
+
+
+def sum_flows_mermaid(rows: t.Sequence[t.Mapping[str, t.Any]], sum_servers: t.Sequence[str]) -> str:
+    """Mermaid flowchart text."""
+    return flows_lib.to_mermaid(rows, sum_servers)
+
+
+class FilterModule:
+    """hpsum.ports flows filters."""
+
+    def filters(self) -> t.Dict[str, t.Callable[..., t.Any]]:
+        """Map filter names to functions."""
+        return {
+            "sum_flows": sum_flows,
+            "sum_flows_csv": sum_flows_csv,
+            "sum_flows_markdown": sum_flows_markdown,
+            "sum_flows_mermaid": sum_flows_mermaid,
+        }

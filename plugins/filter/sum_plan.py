@@ -1,0 +1,33 @@
+# -*- coding: utf-8 -*-
+# Copyright: hpsum.ports contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Filter: the inventory contract -> the options of hpsum.ports.sum_port_facts for one host."""
+
+from __future__ import absolute_import, annotations, division, print_function
+
+__metaclass__ = type
+
+import typing as t
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
+from ansible_collections.hpsum.ports.plugins.module_utils.inventory import plan_args
+
+
+def sum_plan_args(hostvars: t.Any, host: str, groups: t.Mapping[str, t.Sequence[str]],
+                  settings: t.Mapping[str, t.Any]) -> t.Optional[t.Dict[str, t.Any]]:
+    """Options for sum_port_facts, or None for a host that is neither SUM server nor node."""
+    try:
+        return plan_args(host, hostvars, groups, settings)
+    except SumPortsError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
+class FilterModule:
+    """hpsum.ports planning filters."""
+
+    def filters(self) -> t.Dict[str, t.Callable[..., t.Any]]:
+        """Map filter names to functions."""
+        return {"sum_plan_args": sum_plan_args}

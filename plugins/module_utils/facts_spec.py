@@ -1,0 +1,29 @@
+# -*- coding: utf-8 -*-
+# Copyright: hpsum.ports contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The argument spec of sum_port_facts, shared by the action plugin and the module file."""
+
+from __future__ import absolute_import, annotations, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.hpsum.ports.plugins.module_utils import port_matrix as pm
+from ansible_collections.hpsum.ports.plugins.module_utils.plan import DEFAULTS
+
+ARGUMENT_SPEC = {
+    "host_role": {"type": "str", "required": True, "choices": list(pm.HOST_ROLES)},
+    "node_type": {"type": "str", "choices": list(pm.NODE_TYPES)},
+    "sum_server_os": {"type": "str", "required": True, "choices": list(pm.SERVER_OSES)},
+    "sum_version": {"type": "str", "required": True},
+    "phases": {"type": "list", "elements": "str", "choices": list(pm.PHASES), "default": DEFAULTS["phases"]},
+    "http_port": {"type": "int", "default": DEFAULTS["http_port"]},
+    "https_port": {"type": "int", "default": DEFAULTS["https_port"]},
+    "ftp_port": {"type": "int"},
+    "peers": {"type": "list", "elements": "raw", "default": []},
+    "browser_sources": {"type": "list", "elements": "str", "default": []},
+    "optional_ports": {"type": "bool", "default": DEFAULTS["optional_ports"]},
+    "addresses": {"type": "list", "elements": "str", "default": []},
+    "sum_servers": {"type": "list", "elements": "str", "default": []},
+}
+REQUIRED_IF = [("host_role", "node", ("node_type",))]

@@ -1,0 +1,306 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: hpsum.ports contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, annotations, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: sum_port_facts
+short_description: Compute the ports HPE Smart Update Manager needs on one host
+version_added: 1.0.0
+description:
+  - Turns the vendor page "Making HP SUM network ports available" into this host's port plan and returns it
+    as the fact C(sum_ports).
+  - The plan lists the rules this host's own firewall must allow, one per (direction, protocol, port), with the
+    peers each rule is restricted to, the phases it serves, whether SUM requires it and why.
+  - Runs on the controller through an action plugin of the same name. No connection to the host is made and
+    no Python is needed on it, so planning large fleets costs no SSH round trip.
+  - A node's rules come from its row of the table (SUM server OS x node type), the version column
+    (C(<=7.2.1) or C(>=7.3.0)) and the phases. A SUM server's rules mirror those of its nodes (out where the node
+    has in, in where the node has out), plus the HTTPS port from loopback (page rule 1), the HTTP and HTTPS ports
+    from O(browser_sources) (rule 4) and the FTP port from its nodes when O(ftp_port) is set (rule 5).
+  - A Linux SUM server with a Windows node is an error because the page has no such row. Versions between 7.2.1 and
+    7.3.0 are rejected.
+author:
+  - hpsum.ports contributors
+attributes:
+  check_mode:
+    support: full
+    details: Nothing is changed in either mode; the facts are the same.
+  diff_mode:
+    support: none
+  facts:
+    support: full
+  action:
+    support: full
+    details: Computed entirely on the controller by the action plugin.
+  platform:
+    platforms: all
+options:
+  host_role:
+    description: What this host is.
+    type: str
+    required: true
+    choices: [sum_server, node]
+  node_type:
+    description:
+      - The node's type, as named in the table. Required when O(host_role=node).
+    type: str
+    choices: [windows, linux, hpux, vmware, oa, ilo, vc, fc_switch, sas_switch, moonshot, superdome]
+  sum_server_os:
+    description: The OS of the SUM server (of this host when it is one, of its SUM server when it is a node).
+    type: str
+    required: true
+    choices: [windows, linux]
+  sum_version:
+    description:
+      - SUM version C(X.Y.Z). C(<= 7.2.1) and C(>= 7.3.0) pick the "from target" column; versions between them
+        are not on the page and are rejected.
+    type: str
+    required: true
+  phases:
+    description: The phases to plan for.
+    type: list
+    elements: str
+    choices: [inventory, deployment]
+    default: [inventory, deployment]
+  http_port:
+    description: SUM's HTTP port (C(/port), C(port=) in hpsum.ini). Must differ from O(https_port).
+    type: int
+    default: 63001
+  https_port:
+    description: SUM's HTTPS port (C(/ssl_port), C(ssl_port=) in hpsum.ini).
+    type: int
+    default: 63002
+  ftp_port:
+    description: SUM's FTP port (C(/ftp_port)). Omitted means FTP is disabled, the default.
+    type: int
+  peers:
+    description:
+      - For a node, the addresses of its SUM server(s) (a list of IP addresses).
+      - For a SUM server, its nodes as a list of mappings with keys C(address) and C(node_type) (and an
+        optional C(name)). A node with a separate management address (HPE Integrity, page rule 8) appears once
+        per address.
+    type: list
+    elements: raw
+    default: []
+  browser_sources:
+    description:
+      - SUM server only. Addresses or networks (CIDR) allowed to reach the SUM web UI on the HTTP and HTTPS
+        ports (page rule 4). Empty means no remote browser access is planned.
+    type: list
+    elements: str
+    default: []
+  optional_ports:
+    description:
+      - Plan the ports the page prints in parentheses, C((80)), as rules with C(required=false).
+      - VMware's HTTPS callback (rule 7) is always planned, as not required.
+    type: bool
+    default: true
+  addresses:
+    description: This host's own SUM address(es), production first; passed through to the facts.
+    type: list
+    elements: str
+    default: []
+  sum_servers:
+    description: Node only. Inventory names of the SUM servers that update it; passed through to the facts.
+    type: list
+    elements: str
+    default: []
+seealso:
+  - name: The port matrix
+    description: The table and rules this plugin implements (docs/port-matrix.md, generated from the data).
+    link: https://github.com/hpsum/ports/blob/main/docs/port-matrix.md
+  - module: hpsum.ports.host_firewall
+notes:
+  - The C(hpsum.ports.sum_plan) role fills these options from the inventory for every host.
+"""
+
+EXAMPLES = r"""
+- name: Plan a VMware node updated by a Linux SUM server running SUM 7.6.0
+  hpsum.ports.sum_port_facts:
+    host_role: node
+    node_type: vmware
+    sum_server_os: linux
+    sum_version: "7.6.0"
+    peers: ["198.18.0.10"]
+
+- name: Plan a SUM server whose ports were moved to 80 and 443 (hpsum /port 80 /ssl_port 443)
+  hpsum.ports.sum_port_facts:
+    host_role: sum_server
+    sum_server_os: linux
+    sum_version: "7.2.1"
+    http_port: 80
+    https_port: 443
+    browser_sources: ["198.18.0.0/26"]
+    peers:
+      - {address: 198.18.0.11, node_type: linux}
+      - {address: 198.18.0.30, node_type: ilo}
+
+- name: Show the rules
+  ansible.builtin.debug:
+    var: ansible_facts.sum_ports.rules
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: The plan.
+  returned: success
+  type: dict
+  contains:
+    sum_ports:
+      description: This host's port plan.
+      returned: success
+      type: dict
+      contains:
+        host_role:
+          description: V(sum_server) or V(node).
+          returned: success
+          type: str
+          sample: node
+        node_type:
+          description: The node type, V(null) for a SUM server.
+          returned: success
+          type: str
+          sample: vmware
+        sum_server_os:
+          description: The SUM server's OS.
+          returned: success
+          type: str
+          sample: linux
+        sum_version:
+          description: The SUM version planned for.
+          returned: success
+          type: str
+          sample: "7.6.0"
+        version_column:
+          description: The page's "from target" column the version picks.
+          returned: success
+          type: str
+          sample: ">=7.3.0"
+        http_port:
+          description: SUM's HTTP port.
+          returned: success
+          type: int
+          sample: 63001
+        https_port:
+          description: SUM's HTTPS port.
+          returned: success
+          type: int
+          sample: 63002
+        ftp_port:
+          description: SUM's FTP port, V(null) when FTP is disabled.
+          returned: success
+          type: int
+          sample: null
+        phases:
+          description: The phases planned for, in the page's order.
+          returned: success
+          type: list
+          elements: str
+          sample: [inventory, deployment]
+        wmi:
+          description: V(true) on a Windows node of a Windows SUM server (page rule 2).
+          returned: success
+          type: bool
+          sample: false
+        firewall:
+          description:
+            - How the C(hpsum.ports.sum_firewall) role treats the host. V(linux) (host_firewall), V(windows)
+              (win_firewall_rule), V(esxi) (esxi_firewall_rule), V(hpux) (IPFilter lines, a manual step) or V(none)
+              (a management processor, never logged into).
+          returned: success
+          type: str
+          sample: esxi
+        addresses:
+          description: The host's SUM address(es), as passed in O(addresses).
+          returned: success
+          type: list
+          elements: str
+          sample: ["198.18.0.20"]
+        sum_servers:
+          description: Inventory names of the node's SUM servers, as passed in O(sum_servers).
+          returned: success
+          type: list
+          elements: str
+          sample: ["sum1"]
+        esxi:
+          description:
+            - VMware nodes only (else V(null)). Which callback ports need a custom outbound ESXi rule (page rule 7);
+              none when SUM's ports are in ESXi's default outbound set (80, 443, 5989).
+          returned: success
+          type: dict
+          sample:
+            default_outbound_ports: [80, 443, 5989]
+            custom_rule_ports: [63001, 63002]
+            custom_rule_needed: true
+            note: "ESXi blocks outbound traffic except 80, 443, 5989: a custom outbound rule is needed for 63001, 63002"
+        rules:
+          description: What this host's own firewall must allow, one rule per (direction, protocol, port).
+          returned: success
+          type: list
+          elements: dict
+          contains:
+            direction:
+              description: V(in) accepts from the peers, V(out) allows to the peers.
+              type: str
+              returned: success
+              sample: in
+            protocol:
+              description: V(tcp) or V(udp).
+              type: str
+              returned: success
+              sample: tcp
+            port:
+              description: The port.
+              type: int
+              returned: success
+              sample: 443
+            peers:
+              description: The addresses or networks the rule is restricted to (the union over its sources).
+              type: list
+              elements: str
+              returned: success
+              sample: ["198.18.0.10"]
+            phases:
+              description: The phases that need the rule.
+              type: list
+              elements: str
+              returned: success
+              sample: [inventory, deployment]
+            required:
+              description: V(false) for the page's optional C((80)) and for VMware's HTTPS callback (rule 7).
+              type: bool
+              returned: success
+              sample: true
+            reason:
+              description: Why the rule exists, quoting the table or the rule.
+              type: str
+              returned: success
+              sample: "to target: SUM server -> VMware node (443)"
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
+from ansible_collections.hpsum.ports.plugins.module_utils.facts_spec import ARGUMENT_SPEC, REQUIRED_IF
+from ansible_collections.hpsum.ports.plugins.module_utils.plan import build_plan
+
+
+def main() -> None:
+    """Only reached when the module is run without its action plugin (e.g. as a benchmark baseline)."""
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF, supports_check_mode=True)
+    try:
+        plan = build_plan(module.params)
+    except SumPortsError as exc:
+        module.fail_json(msg=str(exc), **exc.details)
+    module.exit_json(changed=False, ansible_facts={"sum_ports": plan})
+
+
+if __name__ == "__main__":
+    main()
