@@ -173,7 +173,8 @@ class Esxcli:
         allowed_all, ips = parse_allowedip_list(
             self.run("ruleset", "allowedip", "list", "--ruleset-id", ruleset_id, record=False), ruleset_id
         )
-        rules = parse_rule_list(self.run("ruleset", "rule", "list", "--ruleset-id", ruleset_id, record=False), ruleset_id)
+        listing = self.run("ruleset", "rule", "list", "--ruleset-id", ruleset_id, record=False)
+        rules = parse_rule_list(listing, ruleset_id)
         return RulesetState(True, enabled[ruleset_id], allowed_all, ips, outbound_tcp_ports(rules))
 
     def refresh(self) -> None:

@@ -183,7 +183,9 @@ def try_parse(content: t.Optional[bytes]) -> t.Optional[Ruleset]:
         return None
 
 
-def custom_ports(ports: t.Iterable[int], default_outbound: t.Iterable[int]) -> t.Tuple[t.Tuple[int, ...], t.Tuple[int, ...]]:
+def custom_ports(
+    ports: t.Iterable[int], default_outbound: t.Iterable[int]
+) -> t.Tuple[t.Tuple[int, ...], t.Tuple[int, ...]]:
     """Split callback ports into (those needing a rule, those ESXi already allows outbound)."""
     defaults = frozenset(default_outbound)
     wanted = validate_ports("ports", ports)

@@ -96,7 +96,8 @@ EXAMPLES = r"""
 - name: From the plan (sum_plan role)
   hpsum.ports.esxi_firewall_rule:
     ports: "{{ sum_ports.esxi.custom_rule_ports }}"
-    allowed_ips: "{{ sum_ports.rules | selectattr('direction', 'eq', 'out') | map(attribute='peers') | flatten | unique }}"
+    allowed_ips: "{{ sum_ports.rules | selectattr('direction', 'eq', 'out')
+                     | map(attribute='peers') | flatten | unique }}"
     persist: true
 
 - name: Close again after the update window

@@ -181,13 +181,16 @@ def test_removing_an_absent_block_changes_nothing() -> None:
     assert f.edit_local_sh(LOCAL_SH, "hpsum_ports.xml", None) is LOCAL_SH
 
 
+BEGIN = b"# BEGIN hpsum.ports esxi_firewall_rule hpsum_ports.xml\n"
+END = b"# END hpsum.ports esxi_firewall_rule hpsum_ports.xml\n"
+
+
 @pytest.mark.parametrize(
     "content",
     [
-        b"# BEGIN hpsum.ports esxi_firewall_rule hpsum_ports.xml\nexit 0\n",
-        b"# END hpsum.ports esxi_firewall_rule hpsum_ports.xml\n# BEGIN hpsum.ports esxi_firewall_rule hpsum_ports.xml\n",
-        b"# BEGIN hpsum.ports esxi_firewall_rule hpsum_ports.xml\n# BEGIN hpsum.ports esxi_firewall_rule hpsum_ports.xml\n"
-        b"# END hpsum.ports esxi_firewall_rule hpsum_ports.xml\n",
+        BEGIN + b"exit 0\n",
+        END + BEGIN,
+        BEGIN + BEGIN + END,
     ],
 )
 def test_damaged_block_is_an_error(content: bytes) -> None:

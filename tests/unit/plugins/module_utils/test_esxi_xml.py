@@ -113,7 +113,7 @@ def test_file_name(value: str, ok: bool) -> None:
     if ok:
         assert x.validate_file_name("file_name", value) == value
     else:
-        with pytest.raises(SumPortsError, match="^file_name: "):
+        with pytest.raises(SumPortsError, match=r"^file_name: "):
             x.validate_file_name("file_name", value)
 
 
@@ -131,7 +131,7 @@ def test_addresses(values: list[str], expected: tuple[str, ...]) -> None:
 
 @pytest.mark.parametrize("value", ["198.18.0.300", "198.18.0.1/24", "host; rm -rf /", 5, "198.18.0.10\n"])
 def test_bad_addresses(value: object) -> None:
-    with pytest.raises(SumPortsError, match="^allowed_ips: "):
+    with pytest.raises(SumPortsError, match=r"^allowed_ips: "):
         x.validate_addresses("allowed_ips", [value])
 
 
