@@ -349,20 +349,22 @@ class EsxiFirewallRule:
                     os.unlink(path)
                 else:
                     write_file_atomic(self.module, path, after_xml, mode=0o644)
+            current = before
             if file_changed or before.loaded != desired.loaded or before.ports != desired.ports:
                 esxcli.refresh()
-            if desired.loaded:
-                esxcli.converge(ruleset_id, esxcli.state(ruleset_id), desired)
-            if local_changed:
-                write_file_atomic(self.module, self.local_sh, t.cast(bytes, local_after))
-            reread = esxcli.state(ruleset_id)
-            if reread != desired:
+                current = esxcli.state(ruleset_id)
+            if desired.loaded and current != desired:
+                esxcli.converge(ruleset_id, current, desired)
+                current = esxcli.state(ruleset_id)
+            if current != desired:
                 raise SumPortsError(
                     "esxcli does not show the ruleset as wanted after the change",
                     wanted=desired.as_dict(),
-                    found=reread.as_dict(),
+                    found=current.as_dict(),
                     commands=esxcli.commands,
                 )
+            if local_changed:
+                write_file_atomic(self.module, self.local_sh, t.cast(bytes, local_after))
 
         diff = [
             {"before_header": path, "after_header": path, "before": _text(before_xml), "after": _text(after_xml)},
