@@ -60,7 +60,7 @@ def assert_one_line_edit(before: bytes, after: bytes, section: t.Optional[str], 
     index = old.find(section, key)
     p, b_end, a_end = changed_region(before, after)
     if before == after:
-        assert index is None and value is None or old.get(section, key) == value
+        assert (index is None and value is None) or old.get(section, key) == value
         return
     if index is not None:
         start, text_end, end = line_spans(before)[index]
@@ -157,8 +157,8 @@ EXACT = [
     (
         "hpsum_crlf_bom.ini",
         dict(http_port=80, ftp_port=2121),
-        b"\xef\xbb\xbf; HP SUM settings\r\n;port=80\r\n# ssl_port=443\r\n\r\nport=80\r\nssl_port=63002\r\nlog_level=3\r\n"
-        b"ftp_port=2121\r\n",
+        b"\xef\xbb\xbf; HP SUM settings\r\n;port=80\r\n# ssl_port=443\r\n\r\n"
+        b"port=80\r\nssl_port=63002\r\nlog_level=3\r\nftp_port=2121\r\n",
     ),
     (
         "hpsum_no_final_newline.ini",
