@@ -1,0 +1,38 @@
+"""User-level tests of the plan that need no lab: playbooks run on the controller."""
+from __future__ import annotations
+
+import csv
+import os
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+HERE = pathlib.Path(__file__).resolve().parent
+
+
+def _playbook(*args: str, **env: str) -> subprocess.CompletedProcess:
+    environ = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", **env)
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), *args]
+    return subprocess.run(cmd, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=300)
+
+
+def test_sum_port_facts_through_ansible() -> None:
+    run = _playbook("-i", "localhost,", "-c", "local", str(HERE / "sum_port_facts.yml"))
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert "failed=0" in run.stdout
+
+
+def test_plan_yml_on_the_example_inventory(tmp_path: pathlib.Path) -> None:
+    run = _playbook("-i", "docs/examples/inventory", "playbooks/plan.yml", "-e", "sum_flows_dir=%s" % tmp_path)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    rows = list(csv.DictReader((tmp_path / "flows.csv").open()))
+    pairs = {(r["source"], r["destination"], r["port"]) for r in rows}
+    assert ("sum-win1", "win-app1", "445") in pairs
+    assert ("sum-lin1", "esx1", "5989") in pairs
+    assert ("esx1", "sum-lin1", "63001") in pairs
+    assert ("sum-lin1", "integrity1", "22") in pairs
+    assert {r["destination_address"] for r in rows if r["destination"] == "integrity1"} == {"198.18.0.41",
+                                                                                           "198.18.0.141"}
+    assert (tmp_path / "flows.md").read_text().startswith("# SUM flows")
+    assert (tmp_path / "flows.mmd").read_text().startswith("flowchart LR")
