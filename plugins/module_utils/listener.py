@@ -14,6 +14,7 @@ from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import errno
 import json
 import os
@@ -198,13 +199,10 @@ class Listener:
         """Do what ``state`` asks; the result carries changed, diff and the listener's pid and ports."""
         data, alive = self.current()
         before = {"pid": data["pid"], "ports": data.get("ports", [])} if alive and data else {"pid": None, "ports": []}
-        if self.state == "stopped":
-            result = self._stop(data, alive)
-        else:
-            result = self._start(data, alive)
+        result = self._stop(data, alive) if self.state == "stopped" else self._start(data, alive)
         after = {"pid": result["pid"], "ports": result["ports"]}
-        result["diff"] = {"before": before, "after": after,
-                          "before_header": "%s (listener)" % self.pidfile, "after_header": "%s (listener)" % self.pidfile}
+        header = "%s (listener)" % self.pidfile
+        result["diff"] = {"before": before, "after": after, "before_header": header, "after_header": header}
         result["pidfile"] = self.pidfile
         result["state"] = self.state
         return result
@@ -216,10 +214,8 @@ class Listener:
         if not self.check_mode:
             if alive:
                 terminate(pid, data.get("token"))
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.pidfile)
-            except FileNotFoundError:
-                pass
         return {"changed": True, "pid": None, "ports": [], "stopped_pid": pid if alive else None,
                 "stale": not alive, "busy": []}
 
@@ -297,10 +293,8 @@ class Listener:
 
 def _reap(pid: int) -> None:
     """Collect the exit status when the child is ours to wait for (same process); else init does."""
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def terminate(pid: int, token: t.Optional[str], grace: float = _STOP_GRACE) -> bool:

@@ -65,6 +65,7 @@ class Target(t.NamedTuple):
     port: int
     protocol: str = "tcp"
     id: t.Optional[str] = None
+    source: t.Optional[str] = None
 
 
 def classify_errno(code: int) -> t.Tuple[str, str]:
@@ -89,7 +90,8 @@ def validate_targets(raw: t.Iterable[t.Mapping[str, t.Any]]) -> t.List[Target]:
         if protocol not in ("tcp", "udp"):
             raise option_error(where + ".protocol", protocol, "is not one of tcp, udp")
         ident = item.get("id")
-        targets.append(Target(address.strip(), port, protocol, None if ident is None else str(ident)))
+        source = item.get("source") or None
+        targets.append(Target(address.strip(), port, protocol, None if ident is None else str(ident), source))
     return targets
 
 
@@ -126,6 +128,7 @@ def _result(target: Target, state: str, reason: str, elapsed: float, error: t.Op
         "elapsed_ms": round(elapsed * 1000.0, 1),
         "error": error,
         "resolved": resolved,
+        "source": target.source,
     }
 
 
@@ -218,6 +221,15 @@ def _start(index: int, target: Target, clock: t.Callable[[], float],
         results[index] = _result(target, ERROR, REASON_SOCKET, clock() - started, "socket: %s" % exc, resolved)
         return None
     sock.setblocking(False)
+    if target.source:
+        try:
+            # Prove the path from one given local address (a host's management address, rule 8).
+            sock.bind((target.source, 0))
+        except OSError as exc:
+            sock.close()
+            results[index] = _result(target, ERROR, REASON_SOCKET, clock() - started,
+                                     "cannot use source address %s: %s" % (target.source, exc), resolved)
+            return None
     code = sock.connect_ex(sockaddr)
     pending = _Pending(index, target, sock, started, resolved)
     if code in _IN_PROGRESS:

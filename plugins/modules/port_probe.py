@@ -59,6 +59,11 @@ options:
       id:
         description: Any label; echoed back in the pair's result so callers can match results to their paths.
         type: str
+      source:
+        description:
+          - Local address to connect from (bound before the connect), to prove a path from one of the
+            host's addresses, such as an Integrity server's management address. Default is the kernel's choice.
+        type: str
   timeout:
     description:
       - Seconds one connect may take before the pair is V(filtered). Also the floor of the whole run when
@@ -141,6 +146,10 @@ results:
       description: The IP address connected to, or V(null) when the name did not resolve or the pair is UDP.
       type: str
       sample: 198.18.0.21
+    source:
+      description: The target's O(targets[].source), or V(null).
+      type: str
+      sample: 198.18.0.120
 summary:
   description: How many results have each state; every state is present.
   returned: always
@@ -174,6 +183,7 @@ ARGUMENT_SPEC = {
             "port": {"type": "int", "required": True},
             "protocol": {"type": "str", "choices": ["tcp", "udp"], "default": "tcp"},
             "id": {"type": "str"},
+            "source": {"type": "str"},
         },
     },
     "timeout": {"type": "float", "default": 3.0},

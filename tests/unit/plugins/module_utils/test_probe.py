@@ -11,7 +11,6 @@ import sys
 import typing as t
 
 import pytest
-
 from ansible_collections.hpsum.ports.plugins.module_utils import probe
 from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
 from ansible_collections.hpsum.ports.plugins.module_utils.probe import Target
@@ -55,6 +54,16 @@ def test_validate_targets_errors(raw: t.List[t.Dict[str, t.Any]], message: str) 
 def test_validate_targets_defaults_and_ids() -> None:
     got = probe.validate_targets([{"address": " 198.18.0.1 ", "port": 22, "id": 7}, {"address": "::1", "port": 1}])
     assert got == [Target("198.18.0.1", 22, "tcp", "7"), Target("::1", 1, "tcp", None)]
+
+
+def test_source_address_is_bound_or_reported() -> None:
+    with _listener() as listening:
+        port = listening.getsockname()[1]
+        results = probe.probe([Target("127.0.0.1", port, id="ok", source="127.0.0.2"),
+                               Target("127.0.0.1", port, id="bad", source="198.18.0.125")], timeout=1)
+    assert (results[0]["state"], results[0]["source"]) == ("open", "127.0.0.2")
+    assert (results[1]["state"], results[1]["reason"]) == ("error", "socket")
+    assert results[1]["error"].startswith("cannot use source address 198.18.0.125")
 
 
 @pytest.mark.parametrize(
@@ -134,7 +143,7 @@ def test_run_probe_shape() -> None:
     assert out["summary"]["open"] == 1
     assert out["concurrency"] == 4
     assert set(out["results"][0]) == {"id", "address", "port", "protocol", "state", "reason", "elapsed_ms",
-                                      "error", "resolved"}
+                                      "error", "resolved", "source"}
 
 
 def test_effective_concurrency_capped_by_open_file_limit() -> None:

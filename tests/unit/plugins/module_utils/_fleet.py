@@ -1,0 +1,55 @@
+"""A small fleet planned with the collection's own planner (inventory contract -> sum_ports per host)."""
+from __future__ import annotations
+
+import typing as t
+
+from ansible_collections.hpsum.ports.plugins.module_utils.inventory import plan_args
+from ansible_collections.hpsum.ports.plugins.module_utils.plan import build_plan
+
+DEFAULTS = {
+    "sum_plan_version": "7.6.0",
+    "sum_plan_phases": ["inventory", "deployment"],
+    "sum_plan_http_port": 63001,
+    "sum_plan_https_port": 63002,
+    "sum_plan_ftp_port": None,
+    "sum_plan_browser_sources": [],
+    "sum_plan_optional_ports": True,
+}
+
+HOSTVARS: t.Dict[str, t.Dict[str, t.Any]] = {
+    "sum1": {"ansible_host": "198.18.0.100"},
+    "lnx1": {"ansible_host": "198.18.0.101", "sum_node_type": "linux"},
+    "esx1": {"ansible_host": "198.18.0.102", "sum_node_type": "vmware"},
+    "ilo1": {"ansible_host": "198.18.0.103", "sum_node_type": "ilo", "ansible_connection": "local"},
+    "hpux1": {"ansible_host": "198.18.0.104", "sum_node_type": "hpux", "sum_mgmt_address": "198.18.0.105"},
+}
+GROUPS: t.Dict[str, t.List[str]] = {
+    "all": list(HOSTVARS),
+    "sum_servers": ["sum1"],
+    "web": ["lnx1", "esx1"],
+    "mgmt": ["ilo1"],
+    "integrity": ["hpux1"],
+}
+
+
+def fleet(hostvars: t.Optional[t.Mapping[str, t.Mapping[str, t.Any]]] = None,
+          groups: t.Optional[t.Mapping[str, t.Sequence[str]]] = None,
+          defaults: t.Optional[t.Mapping[str, t.Any]] = None) -> t.Dict[str, t.Dict[str, t.Any]]:
+    """host -> sum_ports, exactly as the sum_plan role computes it."""
+    hostvars = hostvars or HOSTVARS
+    groups = groups or GROUPS
+    plans = {}
+    for host in groups["all"]:
+        args = plan_args(host, hostvars, groups, dict(DEFAULTS, **(defaults or {})))
+        if args is not None:
+            plans[host] = build_plan(args)
+    return plans
+
+
+def groups_of(groups: t.Optional[t.Mapping[str, t.Sequence[str]]] = None) -> t.Dict[str, t.List[str]]:
+    """host -> the groups it is in."""
+    out: t.Dict[str, t.List[str]] = {}
+    for group, members in (groups or GROUPS).items():
+        for member in members:
+            out.setdefault(member, []).append(group)
+    return out
