@@ -10,8 +10,8 @@ shown by the sum_firewall role and written into the flows export (``render_lines
 ``ipaddress`` objects for peers); reasons go into comments with control characters removed,
 so nothing in the plan can add a rule line.
 
-IPv4 rules belong in /etc/opt/ipf/ipf.conf (``ipf -f``); IPv6 ones in /etc/opt/ipf/ipf6.conf
-(``ipf -6 -f``).
+IPv4 rules belong in /etc/opt/ipf/ipf.conf, IPv6 ones in /etc/opt/ipf/ipf6.conf; reloading the
+whole file (``ipf -Fa -f``, ``ipf -6 -Fa -f``) avoids loading rules twice.
 """
 
 from __future__ import absolute_import, annotations, division, print_function
@@ -88,9 +88,10 @@ def render_text(plan: t.Any, host: str = "") -> str:
     """The manual step as text: where the lines go and how to load them, then the lines."""
     lines = render_lines(plan)
     label = " for %s" % _CONTROL.sub(" ", host) if host else ""
-    text = ["# hpsum.ports: HP SUM rules%s (HP-UX IPFilter). Add to %s, then: ipf -f %s" % (label, IPF_CONF, IPF_CONF)]
+    text = ["# hpsum.ports: HP SUM rules%s (HP-UX IPFilter). Add to %s, then reload: ipf -Fa -f %s"
+            % (label, IPF_CONF, IPF_CONF)]
     text += lines["ipv4"]
     if lines["ipv6"]:
-        text.append("# IPv6: add to %s, then: ipf -6 -f %s" % (IPF6_CONF, IPF6_CONF))
+        text.append("# IPv6: add to %s, then reload: ipf -6 -Fa -f %s" % (IPF6_CONF, IPF6_CONF))
         text += lines["ipv6"]
     return "\n".join(text) + "\n"

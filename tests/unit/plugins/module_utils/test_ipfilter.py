@@ -20,7 +20,7 @@ def hpux_plan(**kw: t.Any) -> dict:
 def test_render_text_exactly() -> None:
     assert ipfilter.render_text(hpux_plan(), "hpux1") == (
         "# hpsum.ports: HP SUM rules for hpux1 (HP-UX IPFilter). Add to /etc/opt/ipf/ipf.conf, "
-        "then: ipf -f /etc/opt/ipf/ipf.conf\n"
+        "then reload: ipf -Fa -f /etc/opt/ipf/ipf.conf\n"
         "# to target: SUM server -> HP-UX node (22)\n"
         "pass in quick proto tcp from 198.18.0.10/32 to any port = 22 keep state\n"
         "# from target: HP-UX node -> SUM server (SUM HTTP port)\n"
@@ -47,7 +47,7 @@ def test_two_servers_one_ipv6_and_one_phase() -> None:
     assert "pass in quick proto tcp from 2001:db8::10/128 to any port = 22 keep state" in lines["ipv6"]
     assert all("2001" not in line for line in lines["ipv4"])
     text = ipfilter.render_text(hpux_plan(peers=["198.18.0.10", "2001:db8::10"]))
-    assert "# IPv6: add to /etc/opt/ipf/ipf6.conf, then: ipf -6 -f /etc/opt/ipf/ipf6.conf\n" in text
+    assert "# IPv6: add to /etc/opt/ipf/ipf6.conf, then reload: ipf -6 -Fa -f /etc/opt/ipf/ipf6.conf\n" in text
     assert text.startswith("# hpsum.ports: HP SUM rules (HP-UX IPFilter).")
 
 
