@@ -399,7 +399,7 @@ class EsxiFirewallRule:
         }
 
     def _message(self, want: t.Mapping[str, t.Any], changed: bool) -> str:
-        verb = "changed" if changed else "no change"
+        verb = ("would change" if self.module.check_mode else "changed") if changed else "no change"
         if self.params["state"] == "absent":
             return "%s: ruleset %s absent" % (verb, want["ruleset_id"])
         if not want["ports"]:

@@ -116,6 +116,7 @@ def test_second_run_only_reads(host: Host, capsys: t.Any) -> None:
 def test_check_mode_predicts_without_touching(host: Host, capsys: t.Any) -> None:
     result = host.run([ruleset_list(None)], capsys, _ansible_check_mode=True, **PRESENT)
     assert result["changed"] is True and not host.file.exists() and result["commands"] == []
+    assert result["msg"].startswith("would change: ruleset hpsumPorts allows outbound tcp 63001, 63002")
 
 
 def test_broken_own_file_is_replaced(host: Host, capsys: t.Any) -> None:
