@@ -121,11 +121,14 @@ def parse_key(key: str) -> t.Optional[Entry]:
     """The entry a tag stands for, or None when the text is not one of ours."""
     if key == LOOPBACK_KEY:
         return Entry("in", "tcp", 0, "", "lo")
-    parts = key.split(":")
-    if len(parts) != 6 or parts[0] != TAG:
+    parts = key.split(":", 4)  # an IPv6 network has colons: split it off from the right
+    if len(parts) != 5 or parts[0] != TAG or ":" not in parts[4]:
+        return None
+    net, kind = parts[4].rsplit(":", 1)
+    if kind not in KIND_ORDER:
         return None
     try:
-        return Entry(parts[1], parts[2], int(parts[3]), "" if parts[4] == "any" else parts[4], parts[5])
+        return Entry(parts[1], parts[2], int(parts[3]), "" if net == "any" else net, kind)
     except ValueError:
         return None
 

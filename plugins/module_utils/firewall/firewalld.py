@@ -81,14 +81,13 @@ def parse_rich_rule(text: str, hook: str) -> t.Optional[str]:
     """A rich rule as firewall-cmd prints it -> the entry key, or None when it is not one we write."""
     fields = {}  # type: t.Dict[str, str]
     verdict = ""
-    words = _RICH.findall(text)
     last_element = ""
-    for name, value in words:
-        if name in ("rule", "source", "destination", "port"):
+    for match in _RICH.finditer(text):
+        name, value = match.group(1), match.group(2)
+        if value is None:  # a bare word: an element (rule, source, port...) or the verdict
+            if name in ("accept", "drop", "reject"):
+                verdict = name
             last_element = name
-            continue
-        if name in ("accept", "drop", "reject"):
-            verdict = name
             continue
         fields["%s.%s" % (last_element, name)] = value
     try:
