@@ -1,0 +1,215 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""esxi_firewall_rule and the sum_firewall role's ESXi tasks against the lab's ESXi-like host.
+
+The host blocks outbound traffic but to 80, 443 and 5989 (table inet esxi) and carries the esxcli
+test double (tests/lab/esxi/esxcli). Every proof is a real TCP connection from that host, with a
+listener at the other end. The default lab (esxi1, sum1, outsider) is used unless
+HPSUM_ESXI_LAB names another lab file (tests/lab/labs/ex.yml while developing). Every test leaves
+the ESXi host as it found it (nftables ruleset, /etc/vmware/firewall, /etc/rc.local.d).
+"""
+
+from __future__ import annotations
+
+import os
+import typing as t
+
+import labutil
+import pytest
+
+from ansible_collections.hpsum.ports.plugins.module_utils import esxi_xml
+
+pytestmark = pytest.mark.lab
+
+LAB_FILE = os.path.join(labutil.REPO, os.environ.get("HPSUM_ESXI_LAB", os.path.relpath(labutil.DEFAULT_LAB_FILE,
+                                                                                       labutil.REPO)))
+FW_DIR = "/etc/vmware/firewall"
+OWN_FILE = FW_DIR + "/hpsum_ports.xml"
+OTHER_FILE = FW_DIR + "/zz_hpsum_test_other.xml"
+LOCAL_SH_DIR = "/etc/rc.local.d"
+LOCAL_SH = LOCAL_SH_DIR + "/local.sh"
+# ESXi's stock /etc/rc.local.d/local.sh (the lab host has none: the test brings and removes it).
+STOCK_LOCAL_SH = """#!/bin/sh ++group=host/vim/vmvisor/boot
+
+# local configuration options
+
+# Note: modify at your own risk!  If you do/use anything in this
+# script that is not part of a stable API (relying on files to be in
+# specific places, specific tools, specific output, etc) there is a
+# possibility you will end up with a broken system after patching or
+# upgrading.  Changes are not supported unless under direction of
+# VMware support.
+
+# Note: This script will not be run when UEFI secure boot is enabled.
+
+exit 0
+"""
+OPEN_PLAYBOOK = os.path.join(labutil.REPO, "playbooks", "open.yml")
+CLOSE_PLAYBOOK = os.path.join(labutil.REPO, "playbooks", "close.yml")
+APPLY_PLAYBOOK = "tests/integration/playbooks/esxi_apply.yml"
+MODULE_PLAYBOOK = "tests/integration/playbooks/esxi_module.yml"
+MODULE = "hpsum.ports.esxi_firewall_rule"
+
+
+class Esx(t.NamedTuple):
+    lab: labutil.LabInfo
+    esxi: str
+    server: str
+    outsider: str
+
+    def run(self, argv: t.Sequence[str], check: bool = True) -> str:
+        return labutil.host_exec(self.esxi, argv, lab=self.lab, check=check).stdout
+
+    def connect(self, address: str, port: int) -> str:
+        return labutil.connect(address, port, source=self.esxi, lab=self.lab, timeout=1.5)
+
+    def module(self, check: bool = False, **args: t.Any) -> t.Dict[str, t.Any]:
+        res = labutil.run_module(MODULE, self.lab.inventory, args, hosts=self.esxi, check=check, diff=True)
+        assert res.rc in (0, 2), res.explain()
+        return res.result(self.esxi)
+
+    def snapshot(self) -> t.Dict[str, str]:
+        """What must be the same before and after every test."""
+        return {
+            "nft": self.run(["nft", "list", "ruleset"]),
+            "firewall_dir": self.run(["ls", "-la", "--time-style=+", FW_DIR]),
+            "rc_local": self.run(["sh", "-c", "ls -la --time-style=+ %s 2>&1 || true" % LOCAL_SH_DIR]),
+            "standin_state": self.run(["sh", "-c", "ls /var/lib/esxcli-standin 2>&1 || true"]),
+        }
+
+
+@pytest.fixture(scope="module")
+def esx() -> Esx:
+    lab = labutil.require_lab(LAB_FILE)
+    return Esx(lab, lab.group("esxi_nodes")[0], lab.group("sum_servers")[0], lab.group("outsiders")[0])
+
+
+@pytest.fixture
+def as_found(esx: Esx) -> t.Iterator[Esx]:
+    """Snapshot the ESXi host, run the test, remove what the test made, and prove it is as found."""
+    before = esx.snapshot()
+    had_local_sh = "local.sh" in before["rc_local"]
+    try:
+        yield esx
+    finally:
+        esx.run(["rm", "-f", OTHER_FILE])
+        esx.module(state="absent")
+        if not had_local_sh:
+            esx.run(["rm", "-rf", LOCAL_SH_DIR])
+        assert esx.snapshot() == before
+
+
+def standin_state(esx: Esx) -> t.Tuple[str, str, str]:
+    """What the esxcli double reports, read as an operator would."""
+    return (
+        esx.run(["esxcli", "network", "firewall", "ruleset", "list"]),
+        esx.run(["esxcli", "network", "firewall", "ruleset", "allowedip", "list", "--ruleset-id", "hpsumPorts"]),
+        esx.run(["esxcli", "network", "firewall", "ruleset", "rule", "list", "--ruleset-id", "hpsumPorts"]),
+    )
+
+
+def test_open_reaches_the_sum_server_only_and_close_closes(as_found: Esx) -> None:
+    """The user-level path: plan + open (+ the ESXi tasks), real TCP from the ESXi host, then close."""
+    esx = as_found
+    server_ip, outsider_ip = esx.lab.address(esx.server), esx.lab.address(esx.outsider)
+    limit = [esx.server, esx.esxi]
+    use_site = os.path.exists(OPEN_PLAYBOOK) and os.path.exists(CLOSE_PLAYBOOK)
+    open_pb = OPEN_PLAYBOOK if use_site else APPLY_PLAYBOOK
+    close_pb = CLOSE_PLAYBOOK if use_site else APPLY_PLAYBOOK
+    with labutil.listening(esx.server, 63001, lab=esx.lab), labutil.listening(esx.outsider, 63001, lab=esx.lab), \
+            labutil.listening(esx.outsider, 443, lab=esx.lab):
+        assert esx.connect(server_ip, 63001) == labutil.TIMEOUT  # ESXi's default: blocked outbound
+        try:
+            res = labutil.run_playbook(open_pb, esx.lab.inventory, limit=limit, extra_vars={"esxi_test_state": "present"})
+            assert res.rc == 0, res.explain()
+            assert res.stats[esx.esxi].changed > 0
+            assert esx.connect(server_ip, 63001) == labutil.OPEN
+            assert esx.connect(outsider_ip, 63001) == labutil.TIMEOUT  # not a peer: still blocked
+            assert esx.connect(outsider_ip, 443) == labutil.OPEN  # the outsider listens: the block is ESXi's
+            again = labutil.run_playbook(open_pb, esx.lab.inventory, limit=limit,
+                                         extra_vars={"esxi_test_state": "present"})
+            assert again.rc == 0 and again.stats[esx.esxi].changed == 0, again.explain()
+        finally:
+            res = labutil.run_playbook(close_pb, esx.lab.inventory, limit=limit, extra_vars={"esxi_test_state": "absent"})
+        assert res.rc == 0, res.explain()
+        assert esx.connect(server_ip, 63001) == labutil.TIMEOUT
+        assert esx.run(["ls", FW_DIR]).strip() == ""
+
+
+def test_module_check_apply_idempotent_and_read_back(as_found: Esx) -> None:
+    """check mode predicts, the real run does it (diff = the XML), check and run again change nothing."""
+    esx = as_found
+    outsider_ip, server_ip = esx.lab.address(esx.outsider), esx.lab.address(esx.server)
+    args = {"ports": [63001, 63002], "allowed_ips": [outsider_ip]}
+    res = labutil.run_playbook(MODULE_PLAYBOOK, esx.lab.inventory, limit=esx.esxi, extra_vars={"esxi_test_args": args})
+    assert res.rc == 0, res.explain()
+    check, apply, check2, apply2 = (res.result(esx.esxi, name) for name in
+                                    ("Check mode", "Apply", "Check mode again", "Apply again"))
+    assert check["changed"] and apply["changed"] and not check2["changed"] and not apply2["changed"]
+    assert check["msg"].startswith("would change: ") and apply2["msg"].startswith("no change: ")
+    expected = esxi_xml.render(esxi_xml.Ruleset("hpsumPorts", (63001, 63002))).decode()
+    assert apply["diff"][0]["before"] == "" and apply["diff"][0]["after"] == expected
+    assert labutil.read_file(esx.esxi, OWN_FILE, lab=esx.lab) == expected
+    listing, allowed, rules = standin_state(esx)
+    assert "hpsumPorts" in listing and allowed.splitlines()[-1].split() == ["hpsumPorts", outsider_ip]
+    assert [line.split()[-2:] for line in rules.splitlines()[2:]] == [["63001", "63001"], ["63002", "63002"]]
+    with labutil.listening(esx.outsider, 63002, lab=esx.lab), labutil.listening(esx.server, 63002, lab=esx.lab):
+        assert esx.connect(outsider_ip, 63002) == labutil.OPEN
+        assert esx.connect(server_ip, 63002) == labutil.TIMEOUT  # not an allowed IP now
+    # Changing the allowed IPs converges without rewriting the file.
+    moved = esx.module(ports=[63001, 63002], allowed_ips=[server_ip])
+    assert moved["changed"] and moved["diff"][0]["before"] == moved["diff"][0]["after"]
+    assert esx.module(check=True, ports=[63001, 63002], allowed_ips=[server_ip])["changed"] is False
+
+
+def test_broken_own_file_is_replaced_and_another_file_left_alone(as_found: Esx) -> None:
+    esx = as_found
+    broken = "<ConfigRoot><service id='0000'><id>hand</id>\n"
+    labutil.host_exec(esx.esxi, ["sh", "-c", "cat > %s; cp %s %s" % (OWN_FILE, OWN_FILE, OTHER_FILE)], lab=esx.lab,
+                      check=True, input=broken)
+    result = esx.module(ports=[63001], allowed_ips=[esx.lab.address(esx.outsider)])
+    assert result["changed"] and result["diff"][0]["before"] == broken
+    assert labutil.read_file(esx.esxi, OWN_FILE, lab=esx.lab) == esxi_xml.render(
+        esxi_xml.Ruleset("hpsumPorts", (63001,))).decode()
+    assert labutil.read_file(esx.esxi, OTHER_FILE, lab=esx.lab) == broken
+    assert esx.module(ports=[63001], allowed_ips=[esx.lab.address(esx.outsider)])["changed"] is False
+
+
+def test_ports_moved_to_80_and_443_need_no_rule(as_found: Esx) -> None:
+    esx = as_found
+    result = esx.module(ports=[80, 443], allowed_ips=[esx.lab.address(esx.server)])
+    assert result["changed"] is False and result["skipped_ports"] == [80, 443]
+    assert "no custom rule needed" in result["msg"]
+    assert esx.run(["ls", FW_DIR]).strip() == ""
+
+
+def test_bad_input_changes_nothing(as_found: Esx) -> None:
+    esx = as_found
+    res = labutil.run_module(MODULE, esx.lab.inventory, {"ports": [63001], "allowed_ips": ["198.18.0.999"]},
+                             hosts=esx.esxi)
+    assert res.rc != 0 and "allowed_ips: '198.18.0.999' is not an IP address" in res.result(esx.esxi)["msg"]
+    assert esx.run(["ls", FW_DIR]).strip() == ""
+
+
+def test_persist_recreates_the_ruleset_from_local_sh(as_found: Esx) -> None:
+    """persist adds our block before `exit 0`; running local.sh after a "reboot" (file and ruleset gone)
+    brings the ruleset back; absent takes the block out and leaves local.sh byte for byte."""
+    esx = as_found
+    outsider_ip = esx.lab.address(esx.outsider)
+    labutil.host_exec(esx.esxi, ["sh", "-c", "mkdir -p %s && cat > %s && chmod 755 %s" % (LOCAL_SH_DIR, LOCAL_SH,
+                                                                                          LOCAL_SH)],
+                      lab=esx.lab, check=True, input=STOCK_LOCAL_SH)
+    result = esx.module(ports=[63001], allowed_ips=[outsider_ip], persist=True)
+    assert result["changed"] and result["persisted"]
+    text = labutil.read_file(esx.esxi, LOCAL_SH, lab=esx.lab) or ""
+    assert text.startswith(STOCK_LOCAL_SH[: -len("exit 0\n")] + "# BEGIN hpsum.ports esxi_firewall_rule")
+    assert text.endswith("# END hpsum.ports esxi_firewall_rule hpsum_ports.xml\nexit 0\n")
+    # "Reboot": ESXi loses the file and the ruleset.
+    esx.run(["rm", OWN_FILE])
+    esx.run(["esxcli", "network", "firewall", "refresh"])
+    with labutil.listening(esx.outsider, 63001, lab=esx.lab):
+        assert esx.connect(outsider_ip, 63001) == labutil.TIMEOUT
+        esx.run(["sh", LOCAL_SH])
+        assert esx.connect(outsider_ip, 63001) == labutil.OPEN
+    assert esx.module(ports=[63001], allowed_ips=[outsider_ip], persist=True)["changed"] is False
+    assert esx.module(state="absent")["changed"] is True
+    assert labutil.read_file(esx.esxi, LOCAL_SH, lab=esx.lab) == STOCK_LOCAL_SH
