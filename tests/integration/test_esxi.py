@@ -115,21 +115,24 @@ def test_open_reaches_the_sum_server_only_and_close_closes(as_found: Esx) -> Non
     use_site = os.path.exists(OPEN_PLAYBOOK) and os.path.exists(CLOSE_PLAYBOOK)
     open_pb = OPEN_PLAYBOOK if use_site else APPLY_PLAYBOOK
     close_pb = CLOSE_PLAYBOOK if use_site else APPLY_PLAYBOOK
+
+    def play(playbook: str, state: str) -> labutil.Result:
+        return labutil.run_playbook(playbook, esx.lab.inventory, limit=limit, extra_vars={"esxi_test_state": state})
+
     with labutil.listening(esx.server, 63001, lab=esx.lab), labutil.listening(esx.outsider, 63001, lab=esx.lab), \
             labutil.listening(esx.outsider, 443, lab=esx.lab):
         assert esx.connect(server_ip, 63001) == labutil.TIMEOUT  # ESXi's default: blocked outbound
         try:
-            res = labutil.run_playbook(open_pb, esx.lab.inventory, limit=limit, extra_vars={"esxi_test_state": "present"})
+            res = play(open_pb, "present")
             assert res.rc == 0, res.explain()
             assert res.stats[esx.esxi].changed > 0
             assert esx.connect(server_ip, 63001) == labutil.OPEN
             assert esx.connect(outsider_ip, 63001) == labutil.TIMEOUT  # not a peer: still blocked
             assert esx.connect(outsider_ip, 443) == labutil.OPEN  # the outsider listens: the block is ESXi's
-            again = labutil.run_playbook(open_pb, esx.lab.inventory, limit=limit,
-                                         extra_vars={"esxi_test_state": "present"})
+            again = play(open_pb, "present")
             assert again.rc == 0 and again.stats[esx.esxi].changed == 0, again.explain()
         finally:
-            res = labutil.run_playbook(close_pb, esx.lab.inventory, limit=limit, extra_vars={"esxi_test_state": "absent"})
+            res = play(close_pb, "absent")
         assert res.rc == 0, res.explain()
         assert esx.connect(server_ip, 63001) == labutil.TIMEOUT
         assert esx.run(["ls", FW_DIR]).strip() == ""
