@@ -602,13 +602,21 @@ def nspawn_pid(host):
 
 
 def init_pid(nspawn):
-    """PID 1 of the container: the child of systemd-nspawn."""
+    """PID 1 of the container: the child of systemd-nspawn that lives in a pid namespace of its
+    own (nspawn briefly has other children while it sets the container up)."""
     try:
         with open("/proc/%d/task/%d/children" % (nspawn, nspawn)) as fh:
             kids = [int(p) for p in fh.read().split()]
+        mine = os.readlink("/proc/self/ns/pid")
     except OSError:
         return None
-    return kids[0] if kids else None
+    for kid in kids:
+        try:
+            if os.readlink("/proc/%d/ns/pid" % kid) != mine and pid_alive(kid):
+                return kid
+        except OSError:
+            continue
+    return None
 
 
 def nsenter_argv(pid, argv):
@@ -764,8 +772,9 @@ def write_overlay_files(lab, host, pubkey):
     fw_mask = os.path.join(r, "etc/systemd/system/firewalld.service")
     if host.backend != "firewalld":
         symlink_force("/dev/null", fw_mask)
-    if host.backend not in ("ufw", "iptables"):  # iptables hosts purge ufw at first boot
+    if host.backend != "ufw":
         # ufw.service is "active" even with ufw disabled: mask it where ufw is not the backend
+        # (iptables hosts also purge ufw at first boot: it Breaks: iptables-persistent)
         symlink_force("/dev/null", os.path.join(r, "etc/systemd/system/ufw.service"))
     if host.tls_ports:
         put("/usr/local/sbin/hpsl-tls-listener", TLS_LISTENER, 0o755)

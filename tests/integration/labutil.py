@@ -1,0 +1,343 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Helpers for tests that drive Ansible against the test lab (tests/lab).
+
+Import from tests under tests/integration/:
+
+    from labutil import require_lab, run_playbook, run_module, host_exec, listening, connect
+
+    def test_something():
+        lab = require_lab()                      # skips when the default lab is not up
+        res = run_playbook("playbooks/open.yml", lab.inventory, limit="node-nft", check=True)
+        assert res.rc == 0 and res.stats["node-nft"].changed > 0
+        with listening("node-nft", 8080, lab=lab):
+            assert connect("198.18.0.13", 8080, source="sum1", lab=lab) == "open"
+
+Results are parsed from the ansible.posix.json callback. Everything here runs as root (the lab
+does); Ansible's own state (ANSIBLE_HOME, ANSIBLE_LOCAL_TEMP) stays inside the lab's folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import socket
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Union
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LAB_TOOL = os.path.join(REPO, "tests", "lab", "lab")
+DEFAULT_LAB_FILE = os.path.join(REPO, "tests", "lab", "labs", "default.yml")
+ANSIBLE_CFG = os.path.join(REPO, "ansible.cfg")
+VENV_BIN = os.path.join(REPO, ".venv", "bin")
+
+# connect() outcomes
+OPEN = "open"                # TCP handshake completed
+REFUSED = "refused"          # RST: nothing listening, or an iptables REJECT with tcp-reset
+TIMEOUT = "timeout"          # no answer: dropped
+UNREACHABLE = "unreachable"  # ICMP host/admin prohibited (EHOSTUNREACH): firewalld's reject
+ERROR = "error"              # anything else (the errno name follows after a colon)
+
+
+@dataclass
+class LabInfo:
+    """A running lab: its file, inventory path and hosts (from the lab's lab.json record)."""
+
+    file: str
+    name: str
+    inventory: str
+    state_dir: str
+    controller_address: str
+    hosts: Dict[str, Dict[str, Any]]
+
+    def address(self, host: str) -> str:
+        return self.hosts[host]["address"]
+
+    def group(self, group: str) -> List[str]:
+        return [h for h, spec in self.hosts.items() if group in spec["groups"]]
+
+
+@dataclass
+class HostStats:
+    ok: int = 0
+    changed: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    skipped: int = 0
+    rescued: int = 0
+    ignored: int = 0
+
+
+@dataclass
+class Result:
+    """What ansible/ansible-playbook did: exit code, raw output, per-host stats, per-task results."""
+
+    rc: int
+    stdout: str
+    stderr: str
+    stats: Dict[str, HostStats] = field(default_factory=dict)
+    plays: List[Dict[str, Any]] = field(default_factory=list)
+
+    def tasks(self) -> List[Dict[str, Any]]:
+        return [t for p in self.plays for t in p.get("tasks", [])]
+
+    def results(self, host: str, task: Optional[str] = None) -> List[Dict[str, Any]]:
+        """Every result dict of `host` (optionally only of tasks named `task`), in order."""
+        out = []
+        for t in self.tasks():
+            if task is not None and t["task"]["name"] != task:
+                continue
+            if host in t.get("hosts", {}):
+                out.append(t["hosts"][host])
+        return out
+
+    def result(self, host: str, task: Optional[str] = None) -> Dict[str, Any]:
+        """The last result of `host` (optionally of the task named `task`); KeyError if none."""
+        found = self.results(host, task)
+        if not found:
+            raise KeyError("no result for host %r, task %r" % (host, task))
+        return found[-1]
+
+    @property
+    def changed_hosts(self) -> List[str]:
+        return sorted(h for h, s in self.stats.items() if s.changed)
+
+    @property
+    def failed_hosts(self) -> List[str]:
+        return sorted(h for h, s in self.stats.items() if s.failed or s.unreachable)
+
+    def explain(self) -> str:
+        """A short text for assertion messages."""
+        return "rc=%d failed=%s\n%s\n%s" % (self.rc, self.failed_hosts, self.stderr[-3000:], self.stdout[-3000:])
+
+
+# --------------------------------------------------------------------------- the lab
+
+def lab_info(lab_file: str = DEFAULT_LAB_FILE) -> Optional[LabInfo]:
+    """The running lab described by `lab_file`, or None when it is not (completely) up."""
+    if os.geteuid() != 0:
+        return None
+    proc = subprocess.run([LAB_TOOL, "inventory", "--lab", lab_file], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        return None
+    inventory = proc.stdout.strip().splitlines()[-1]
+    state_dir = os.path.dirname(inventory)
+    with open(os.path.join(state_dir, "lab.json"), encoding="utf-8") as fh:
+        rec = json.load(fh)
+    return LabInfo(file=lab_file, name=rec["name"], inventory=inventory, state_dir=state_dir,
+                   controller_address=rec["bridge_address"], hosts={h["name"]: h for h in rec["hosts"]})
+
+
+def require_lab(lab_file: str = DEFAULT_LAB_FILE) -> LabInfo:
+    """The running lab, or pytest.skip with how to bring it up."""
+    import pytest  # only tests call this
+
+    info = lab_info(lab_file)
+    if info is None:
+        rel = os.path.relpath(lab_file, REPO)
+        why = "not running as root" if os.geteuid() != 0 else "lab %s is not up" % rel
+        pytest.skip("%s: run `sudo tests/lab/lab up --lab %s` first (see tests/lab/README.md)" % (why, rel))
+    return info
+
+
+def lab_command(command: str, lab_file: str = DEFAULT_LAB_FILE, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run `tests/lab/lab COMMAND --lab FILE` (up, down, status, inventory)."""
+    return subprocess.run([LAB_TOOL, command, "--lab", lab_file], capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+# --------------------------------------------------------------------------- ansible
+
+def ansible_env(inventory: str, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """Environment for ansible against a lab inventory: the repo's ansible.cfg (hpsum.ports
+    resolves), the json callback, and Ansible's home and temp inside the lab's own folder."""
+    home = os.path.join(os.path.dirname(os.path.abspath(inventory)), "ansible")
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_CONFIG": ANSIBLE_CFG,
+        "ANSIBLE_HOME": home,
+        "ANSIBLE_LOCAL_TEMP": os.path.join(home, "tmp"),
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+        "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "ANSIBLE_DEPRECATION_WARNINGS": "0",
+        "ANSIBLE_RETRY_FILES_ENABLED": "0",
+        "PYTHONUNBUFFERED": "1",
+    })
+    if os.path.isdir(VENV_BIN) and VENV_BIN not in env.get("PATH", "").split(os.pathsep):
+        env["PATH"] = VENV_BIN + os.pathsep + env.get("PATH", "")
+    if extra:
+        env.update(extra)
+    return env
+
+
+def _parse(proc: subprocess.CompletedProcess) -> Result:
+    res = Result(rc=proc.returncode, stdout=proc.stdout, stderr=proc.stderr)
+    start = proc.stdout.find("{")
+    if start < 0:
+        return res
+    try:
+        data = json.loads(proc.stdout[start:])
+    except ValueError:
+        return res
+    res.plays = data.get("plays", [])
+    for host, s in data.get("stats", {}).items():
+        res.stats[host] = HostStats(ok=s.get("ok", 0), changed=s.get("changed", 0), failed=s.get("failures", 0),
+                                    unreachable=s.get("unreachable", 0), skipped=s.get("skipped", 0),
+                                    rescued=s.get("rescued", 0), ignored=s.get("ignored", 0))
+    return res
+
+
+def _common(inventory, extra_vars, check, diff, limit) -> List[str]:
+    argv = ["-i", inventory]
+    if extra_vars:
+        argv += ["-e", json.dumps(extra_vars)]
+    if check:
+        argv.append("--check")
+    if diff:
+        argv.append("--diff")
+    if limit:
+        argv += ["--limit", limit if isinstance(limit, str) else ",".join(limit)]
+    return argv
+
+
+def run_playbook(playbook: str, inventory: str, extra_vars: Optional[Dict[str, Any]] = None, check: bool = False,
+                 diff: bool = False, limit: Union[str, Sequence[str], None] = None,
+                 tags: Union[str, Sequence[str], None] = None, timeout: int = 900,
+                 env: Optional[Dict[str, str]] = None) -> Result:
+    """ansible-playbook PLAYBOOK against INVENTORY (paths relative to the repo root are fine)."""
+    argv = ["ansible-playbook", *_common(inventory, extra_vars, check, diff, limit)]
+    if tags:
+        argv += ["--tags", tags if isinstance(tags, str) else ",".join(tags)]
+    argv.append(playbook if os.path.isabs(playbook) else os.path.join(REPO, playbook))
+    proc = subprocess.run(argv, cwd=REPO, env=ansible_env(inventory, env), capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    return _parse(proc)
+
+
+def run_module(module: str, inventory: str, args: Union[str, Dict[str, Any], None] = None, hosts: str = "all",
+               extra_vars: Optional[Dict[str, Any]] = None, check: bool = False, diff: bool = False,
+               limit: Union[str, Sequence[str], None] = None, timeout: int = 300,
+               env: Optional[Dict[str, str]] = None) -> Result:
+    """ansible HOSTS -m MODULE -a ARGS (ARGS as a dict is passed as JSON)."""
+    argv = ["ansible", hosts, "-m", module, *_common(inventory, extra_vars, check, diff, limit)]
+    if args:
+        argv += ["-a", args if isinstance(args, str) else json.dumps(args)]
+    proc = subprocess.run(argv, cwd=REPO, env=ansible_env(inventory, env), capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    return _parse(proc)
+
+
+# --------------------------------------------------------------------------- inside the hosts
+
+def _lab_file(lab: Union[LabInfo, str, None]) -> str:
+    if lab is None:
+        return DEFAULT_LAB_FILE
+    return lab.file if isinstance(lab, LabInfo) else lab
+
+
+def host_exec(host: str, argv: Sequence[str], lab: Union[LabInfo, str, None] = None, check: bool = False,
+              timeout: int = 120, input: Optional[str] = None) -> subprocess.CompletedProcess:  # noqa: A002
+    """Run ARGV inside lab host HOST (nsenter into its namespaces; no SSH, so it works whatever
+    the host's firewall does). Returns the CompletedProcess (text stdout/stderr)."""
+    proc = subprocess.run([LAB_TOOL, "exec", "--lab", _lab_file(lab), host, "--", *argv], capture_output=True,
+                          text=True, timeout=timeout, input=input, check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError("%s on %s failed (rc %d): %s%s" % (list(argv), host, proc.returncode, proc.stderr,
+                                                               proc.stdout))
+    return proc
+
+
+def read_file(host: str, path: str, lab: Union[LabInfo, str, None] = None) -> Optional[str]:
+    """A file's content inside a lab host, or None when it does not exist."""
+    proc = host_exec(host, ["cat", path], lab=lab)
+    return proc.stdout if proc.returncode == 0 else None
+
+
+_LISTENER = (
+    "import socket,sys\n"
+    "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+    "s.bind(('0.0.0.0', int(sys.argv[1]))); s.listen(64)\n"
+    "while True:\n"
+    "    c,_=s.accept(); c.close()\n"
+)
+
+
+@contextlib.contextmanager
+def listening(host: str, port: int, lab: Union[LabInfo, str, None] = None) -> Iterator[str]:
+    """A TCP listener on HOST:PORT for the duration of the block (a transient systemd unit inside
+    the host, stopped afterwards, so the host is left as it was). Yields the unit name."""
+    unit = "hpsl-test-listener-%d-%s" % (port, uuid.uuid4().hex[:8])
+    host_exec(host, ["systemd-run", "--quiet", "--unit", unit, "--collect", "python3", "-c", _LISTENER, str(port)],
+              lab=lab, check=True)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            out = host_exec(host, ["ss", "-Hltn", "sport = :%d" % port], lab=lab).stdout
+            if out.strip():
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError("listener on %s:%d did not start" % (host, port))
+            time.sleep(0.1)
+        yield unit
+    finally:
+        host_exec(host, ["systemctl", "stop", unit], lab=lab)
+
+
+_CONNECT = (
+    "import errno,socket,sys\n"
+    "s=socket.socket(); s.settimeout(float(sys.argv[3]))\n"
+    "try:\n"
+    "    s.connect((sys.argv[1], int(sys.argv[2]))); print('open')\n"
+    "except ConnectionRefusedError: print('refused')\n"
+    "except socket.timeout: print('timeout')\n"
+    "except OSError as e:\n"
+    "    print('unreachable' if e.errno == errno.EHOSTUNREACH else 'error:' + errno.errorcode.get(e.errno, str(e)))\n"
+)
+
+
+def connect(address: str, port: int, source: Optional[str] = None, lab: Union[LabInfo, str, None] = None,
+            timeout: float = 2.0) -> str:
+    """One TCP connect to ADDRESS:PORT from the controller (source None) or from inside lab host
+    SOURCE. Returns OPEN, REFUSED, TIMEOUT, UNREACHABLE or 'error:<ERRNO>'."""
+    if source is not None:
+        proc = host_exec(source, ["python3", "-c", _CONNECT, address, str(port), str(timeout)], lab=lab,
+                         timeout=int(timeout) + 30)
+        return proc.stdout.strip() or "error:" + proc.stderr.strip()
+    sock = socket.socket()
+    sock.settimeout(timeout)
+    try:
+        sock.connect((address, port))
+        return OPEN
+    except ConnectionRefusedError:
+        return REFUSED
+    except socket.timeout:
+        return TIMEOUT
+    except OSError as exc:
+        return UNREACHABLE if exc.errno == errno.EHOSTUNREACH else "error:" + errno.errorcode.get(exc.errno, str(exc))
+    finally:
+        sock.close()
+
+
+def tls_banner(address: str, port: int, timeout: float = 5.0) -> str:
+    """Handshake TLS with ADDRESS:PORT (no verification: lab certificates are self-signed) and
+    return what the server sends back to a GET."""
+    import ssl
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection((address, port), timeout=timeout) as raw, ctx.wrap_socket(raw) as tls:
+        tls.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        chunks = []
+        while True:
+            data = tls.recv(4096)
+            if not data:
+                break
+            chunks.append(data)
+    return b"".join(chunks).decode(errors="replace")
