@@ -133,9 +133,15 @@ def port_owners(port: int, proc: str = "/proc") -> t.List[t.Dict[str, t.Any]]:
             continue
         fd_dir = os.path.join(proc, name, "fd")
         try:
-            links = {os.readlink(os.path.join(fd_dir, fd)) for fd in os.listdir(fd_dir)}
+            fds = os.listdir(fd_dir)
         except OSError:
             continue
+        links = set()
+        for fd in fds:
+            try:
+                links.add(os.readlink(os.path.join(fd_dir, fd)))
+            except OSError:  # closed meanwhile (the listdir's own fd, for one)
+                continue
         if links & inodes:
             try:
                 with open(os.path.join(proc, name, "comm")) as handle:
@@ -221,9 +227,12 @@ class Listener:
 
     def _start(self, data: t.Optional[t.Dict[str, t.Any]], alive: bool) -> t.Dict[str, t.Any]:
         held = sorted(data.get("ports", [])) if alive and data else []
-        if alive and data and set(self.ports) <= set(held) and data.get("address") == self.address:
-            return {"changed": False, "pid": int(data["pid"]), "ports": held, "busy": [],
-                    "stopped_pid": None, "stale": False, "expires": data.get("expires")}
+        if alive and data and data.get("address") == self.address:
+            # Nothing to do when every port is ours already or held by another program.
+            busy = self._busy([p for p in self.ports if p not in held])
+            if len(busy) == len([p for p in self.ports if p not in held]):
+                return {"changed": False, "pid": int(data["pid"]), "ports": held, "busy": busy,
+                        "stopped_pid": None, "stale": False, "expires": data.get("expires")}
         changed = data is not None  # a running listener to replace or a stale pidfile to drop
         stopped = None
         if data is not None and not self.check_mode:
@@ -235,6 +244,17 @@ class Listener:
         pid, expires = (None, None) if self.check_mode else self._spawn(free, sockets)
         return {"changed": True, "pid": pid, "ports": free, "busy": busy, "stopped_pid": stopped,
                 "stale": bool(data) and not alive, "expires": expires}
+
+    def _busy(self, ports: t.Sequence[int]) -> t.List[t.Dict[str, t.Any]]:
+        """The ports of ``ports`` another program holds (each tested with a bind released at once)."""
+        busy = []
+        for port in ports:
+            try:
+                bind_port(port, self.address).close()
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    busy.append({"port": port, "owners": port_owners(port), "error": os.strerror(errno.EADDRINUSE)})
+        return busy
 
     def _claim(self, ours: t.Set[int]) -> t.Tuple[t.List[int], t.List[t.Dict[str, t.Any]], t.List[socket.socket]]:
         """Bind every requested port that is free; busy ones are reported with their owners."""
@@ -284,7 +304,7 @@ class Listener:
             directory = os.path.dirname(os.path.abspath(self.pidfile))
             if not os.path.isdir(directory):
                 os.makedirs(directory, 0o755)
-            write_file_atomic(self.module, self.pidfile, json.dumps(content).encode("utf-8") + b"\n", 0o600)
+            write_file_atomic(self.module, self.pidfile, json.dumps(content).encode("utf-8") + b"\n", 0o644)
         except Exception as exc:
             terminate(child.pid, token)
             raise SumPortsError("cannot write pidfile %s: %s" % (self.pidfile, exc), pidfile=self.pidfile) from exc

@@ -209,8 +209,18 @@ def fix_for(path: Path, result: t.Mapping[str, t.Any], plans: Plans,
         if reason == "network unreachable":
             return ("%s has no route to %s: fix the routing on %s or in the network (flow %s).%s"
                     % (src, dst_addr, src, _flow(path, src_addr), web_ui))
-        how = "rejected with an ICMP unreachable" if reason == "host unreachable" else "dropped (no answer)"
-        return ("%s: the firewall on %s (%s), or %s.%s" % (how, dst, open_on_dst, flow, web_ui))
+        if reason == "host unreachable":
+            return ("rejected with an ICMP unreachable: the firewall on %s (%s), or %s.%s"
+                    % (dst, open_on_dst, flow, web_ui))
+        # A TCP SYN dropped by the source's own output chain also ends in a timeout (Linux retries it).
+        src_type = (plans.get(src) or {}).get("node_type")
+        outbound = ""
+        if src_type not in pm.MANAGEMENT_PROCESSORS:
+            outbound = ", the firewall on %s blocking it outbound (allow %s/%s out to %s there%s)" % (
+                src, port, proto, dst_addr,
+                "; ESXi: the custom outbound rule, hpsum.ports.esxi_firewall_rule, rule 7" if src_type == "vmware"
+                else "")
+        return ("dropped (no answer): the firewall on %s (%s)%s, or %s.%s" % (dst, open_on_dst, outbound, flow, web_ui))
     return "the probe on %s failed: %s" % (src, result.get("error") or reason)
 
 

@@ -139,6 +139,11 @@ def test_all_open_passes(paths: t.List[t.Dict[str, t.Any]], plans: t.Dict[str, t
           "the firewall on sum1 rejects it", "open 63001/tcp from 198.18.0.102 on sum1's firewall"]),
         ("esx1>sum1@198.18.0.100:63001/tcp", ("filtered", "blocked on source"), True,
          ["the firewall on esx1 itself blocks outbound 63001/tcp to 198.18.0.100", "rule 7"]),
+        ("esx1>sum1@198.18.0.100:63001/tcp", ("filtered", "timeout"), True,
+         ["dropped (no answer): the firewall on sum1 (open 63001/tcp from 198.18.0.102 on sum1's firewall",
+          "the firewall on esx1 blocking it outbound (allow 63001/tcp out to 198.18.0.100 there; ESXi: the custom "
+          "outbound rule, hpsum.ports.esxi_firewall_rule, rule 7)",
+          "request the flow 198.18.0.102 -> 198.18.0.100 tcp/63001"]),
         ("esx1>sum1@198.18.0.100:63002/tcp", ("filtered", "timeout"), False, ["the firewall on sum1"]),
         ("sum1>ilo1@198.18.0.103:443/tcp", ("closed", "refused"), True,
          ["start HTTPS", "the iLO's own firewall is not ours to change",
