@@ -2,7 +2,7 @@
 # Copyright: hpsum.ports contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Compute a host's SUM port plan on the controller: no connection, no remote Python."""
+"""Compute SUM port plans on the controller: no connection, no remote Python."""
 
 from __future__ import absolute_import, annotations, division, print_function
 
@@ -13,12 +13,32 @@ import typing as t
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
-from ansible_collections.hpsum.ports.plugins.module_utils.facts_spec import ARGUMENT_SPEC, REQUIRED_IF
+from ansible_collections.hpsum.ports.plugins.module_utils.facts_spec import (
+    ARGUMENT_SPEC,
+    MUTUALLY_EXCLUSIVE,
+    REQUIRED_BY,
+    REQUIRED_IF,
+    SETTING_OPTIONS,
+)
+from ansible_collections.hpsum.ports.plugins.module_utils.inventory import SETTINGS, plan_args
 from ansible_collections.hpsum.ports.plugins.module_utils.plan import build_plan
 
 
+class _CachedHostVars:
+    """hostvars, each host's variables templated once per task instead of once per lookup."""
+
+    def __init__(self, hostvars: t.Any) -> None:
+        self._hostvars = hostvars
+        self._cache: t.Dict[str, t.Mapping[str, t.Any]] = {}
+
+    def __getitem__(self, host: str) -> t.Mapping[str, t.Any]:
+        if host not in self._cache:
+            self._cache[host] = self._hostvars[host]
+        return self._cache[host]
+
+
 class ActionModule(ActionBase):
-    """Validate the options, build the plan, return it as ``ansible_facts.sum_ports``."""
+    """Validate the options, build the plan(s), return this host's as ``ansible_facts.sum_ports``."""
 
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -28,11 +48,44 @@ class ActionModule(ActionBase):
     def run(self, tmp: t.Any = None, task_vars: t.Optional[t.Dict[str, t.Any]] = None) -> t.Dict[str, t.Any]:
         """Run on the controller; the plan is the same in check mode, so nothing differs there."""
         result = super().run(tmp, task_vars)
-        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF)
+        task_vars = task_vars or {}
+        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF,
+                                                        required_by=REQUIRED_BY,
+                                                        mutually_exclusive=MUTUALLY_EXCLUSIVE)
+        me = task_vars.get("inventory_hostname")
         try:
-            plan = build_plan(args)
+            if not args.pop("from_inventory"):
+                args.pop("hosts")
+                result.update(changed=False, ansible_facts={"sum_ports": build_plan(args)})
+                return result
+            hosts = args.pop("hosts")
+            plans = self._plans(args, task_vars, [me] if hosts is None else hosts)
         except SumPortsError as exc:
             result.update(failed=True, msg=str(exc), **exc.details)
             return result
-        result.update(changed=False, ansible_facts={"sum_ports": plan})
+        result["changed"] = False
+        if hosts is not None:
+            result["plans"] = plans
+        if me in plans:
+            result["ansible_facts"] = {"sum_ports": plans[me]}
+        elif hosts is None:
+            result.update(skipped=True, msg="%s is neither in group sum_servers nor has sum_node_type: nothing to "
+                                            "plan" % me)
         return result
+
+    @staticmethod
+    def _plans(args: t.Dict[str, t.Any], task_vars: t.Mapping[str, t.Any],
+               hosts: t.Sequence[str]) -> t.Dict[str, t.Dict[str, t.Any]]:
+        """Plans from the inventory contract; the task's setting options are the hosts' defaults."""
+        variables = dict(SETTINGS)
+        settings = {variables[option]: args[option] for option in SETTING_OPTIONS}
+        hostvars = _CachedHostVars(task_vars["hostvars"])
+        plans = {}
+        for host in hosts:
+            options = plan_args(host, hostvars, task_vars["groups"], settings)
+            if options is not None:
+                try:
+                    plans[host] = build_plan(options)
+                except SumPortsError as exc:
+                    raise SumPortsError("%s (host %s)" % (exc.msg, host), host=host, **exc.details) from None
+        return plans

@@ -42,10 +42,27 @@ attributes:
   platform:
     platforms: all
 options:
+  from_inventory:
+    description:
+      - Read O(host_role), O(node_type), O(sum_server_os), O(peers), O(addresses) and O(sum_servers) from the
+        inventory contract (docs/inventory.md) instead of the options, for the host the task runs for. This is
+        how the C(hpsum.ports.sum_plan) role plans a whole fleet with one task.
+      - The fleet settings (O(sum_version), O(phases), the ports, O(browser_sources), O(optional_ports)) still
+        come from the options; a node takes them from its SUM server's C(sum_plan_*) host variables where those
+        are set.
+      - A host that is neither in group C(sum_servers) nor has C(sum_node_type) is skipped.
+    type: bool
+    default: false
+  hosts:
+    description:
+      - With O(from_inventory=true), plan all these hosts in one call (run the task once, for example with
+        C(run_once)) and return the plans in RV(plans); hosts with nothing to plan are left out. This is how the
+        C(hpsum.ports.sum_plan) role plans a large fleet without a task per host.
+    type: list
+    elements: str
   host_role:
-    description: What this host is.
+    description: What this host is. Required unless O(from_inventory=true).
     type: str
-    required: true
     choices: [sum_server, node]
   node_type:
     description:
@@ -53,9 +70,10 @@ options:
     type: str
     choices: [windows, linux, hpux, vmware, oa, ilo, vc, fc_switch, sas_switch, moonshot, superdome]
   sum_server_os:
-    description: The OS of the SUM server (of this host when it is one, of its SUM server when it is a node).
+    description:
+      - The OS of the SUM server (of this host when it is one, of its SUM server when it is a node).
+      - Required unless O(from_inventory=true).
     type: str
-    required: true
     choices: [windows, linux]
   sum_version:
     description:
@@ -142,12 +160,22 @@ EXAMPLES = r"""
       - {address: 198.18.0.11, node_type: linux}
       - {address: 198.18.0.30, node_type: ilo}
 
+- name: Plan every host of the play from the inventory contract (what the sum_plan role does)
+  hpsum.ports.sum_port_facts:
+    from_inventory: true
+    sum_version: "7.6.0"
+
 - name: Show the rules
   ansible.builtin.debug:
     var: ansible_facts.sum_ports.rules
 """
 
 RETURN = r"""
+plans:
+  description: With O(hosts), every planned host's plan (the same dict as RV(ansible_facts.sum_ports)), by host.
+  returned: when O(hosts) is set
+  type: dict
+  sample: {"sum1": {"host_role": "sum_server", "rules": []}}
 ansible_facts:
   description: The plan.
   returned: success
@@ -288,13 +316,22 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
-from ansible_collections.hpsum.ports.plugins.module_utils.facts_spec import ARGUMENT_SPEC, REQUIRED_IF
+from ansible_collections.hpsum.ports.plugins.module_utils.facts_spec import (
+    ARGUMENT_SPEC,
+    MUTUALLY_EXCLUSIVE,
+    REQUIRED_BY,
+    REQUIRED_IF,
+)
 from ansible_collections.hpsum.ports.plugins.module_utils.plan import build_plan
 
 
 def main() -> None:
     """Only reached when the module is run without its action plugin (e.g. as a benchmark baseline)."""
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF, required_by=REQUIRED_BY,
+                           mutually_exclusive=MUTUALLY_EXCLUSIVE, supports_check_mode=True)
+    if module.params.pop("from_inventory"):
+        module.fail_json(msg="from_inventory: true needs the action plugin (the inventory is on the controller)")
+    module.params.pop("hosts")
     try:
         plan = build_plan(module.params)
     except SumPortsError as exc:
