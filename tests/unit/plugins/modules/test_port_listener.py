@@ -67,9 +67,12 @@ def test_start_busy_idempotent_stop(capsys: pytest.CaptureFixture, pidfile: str)
         assert rc == 0 and started["changed"] is True
         assert started["ports"] == sorted([free1, free2])
         assert [b["port"] for b in started["busy"]] == [busy_port]
-        assert {"pid": os.getpid(), "program": open("/proc/self/comm").read().strip()} in started["busy"][0]["owners"]
+        with open("/proc/self/comm") as handle:
+            me = {"pid": os.getpid(), "program": handle.read().strip()}
+        assert me in started["busy"][0]["owners"]
         pid = started["pid"]
-        assert _alive(pid) and lst.is_ours(pid, json.load(open(pidfile))["token"])
+        with open(pidfile) as handle:
+            assert _alive(pid) and lst.is_ours(pid, json.load(handle)["token"])
         assert started["diff"]["before"] == {"pid": None, "ports": []}
         assert started["diff"]["after"] == {"pid": pid, "ports": sorted([free1, free2])}
         assert _states([free1, free2]) == ["open"] * 4  # dual-stack: IPv4 and IPv6
