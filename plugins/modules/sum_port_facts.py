@@ -27,19 +27,25 @@ description:
   - A Linux SUM server with a Windows node is an error because the page has no such row. Versions between 7.2.1 and
     7.3.0 are rejected.
 author:
-  - hpsum.ports contributors
+  - hpsum.ports maintainers (@hpsum)
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Nothing is changed in either mode; the facts are the same.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   facts:
+    description: Action returns an C(ansible_facts) dictionary that will update existing host facts.
     support: full
   action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
     support: full
     details: Computed entirely on the controller by the action plugin.
   platform:
+    description: Target OS/families that can be operated against.
+    support: full
     platforms: all
 options:
   from_inventory:
