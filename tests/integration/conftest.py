@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import labutil  # noqa: E402
+import labutil
 
 
 @pytest.fixture(scope="session")

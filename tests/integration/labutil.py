@@ -36,11 +36,11 @@ ANSIBLE_CFG = os.path.join(REPO, "ansible.cfg")
 VENV_BIN = os.path.join(REPO, ".venv", "bin")
 
 # connect() outcomes
-OPEN = "open"                # TCP handshake completed
-REFUSED = "refused"          # RST: nothing listening, or an iptables REJECT with tcp-reset
-TIMEOUT = "timeout"          # no answer: dropped
+OPEN = "open"  # TCP handshake completed
+REFUSED = "refused"  # RST: nothing listening, or an iptables REJECT with tcp-reset
+TIMEOUT = "timeout"  # no answer: dropped
 UNREACHABLE = "unreachable"  # ICMP host/admin prohibited (EHOSTUNREACH): firewalld's reject
-ERROR = "error"              # anything else (the errno name follows after a colon)
+ERROR = "error"  # anything else (the errno name follows after a colon)
 
 
 @dataclass
@@ -99,7 +99,7 @@ class Result:
         """The last result of `host` (optionally of the task named `task`); KeyError if none."""
         found = self.results(host, task)
         if not found:
-            raise KeyError("no result for host %r, task %r" % (host, task))
+            raise KeyError(f"no result for host {host!r}, task {task!r}")
         return found[-1]
 
     @property
@@ -112,10 +112,11 @@ class Result:
 
     def explain(self) -> str:
         """A short text for assertion messages."""
-        return "rc=%d failed=%s\n%s\n%s" % (self.rc, self.failed_hosts, self.stderr[-3000:], self.stdout[-3000:])
+        return f"rc={self.rc} failed={self.failed_hosts}\n{self.stderr[-3000:]}\n{self.stdout[-3000:]}"
 
 
 # --------------------------------------------------------------------------- the lab
+
 
 def lab_info(lab_file: str = DEFAULT_LAB_FILE) -> Optional[LabInfo]:
     """The running lab described by `lab_file`, or None when it is not (completely) up."""
@@ -128,8 +129,14 @@ def lab_info(lab_file: str = DEFAULT_LAB_FILE) -> Optional[LabInfo]:
     state_dir = os.path.dirname(inventory)
     with open(os.path.join(state_dir, "lab.json"), encoding="utf-8") as fh:
         rec = json.load(fh)
-    return LabInfo(file=lab_file, name=rec["name"], inventory=inventory, state_dir=state_dir,
-                   controller_address=rec["bridge_address"], hosts={h["name"]: h for h in rec["hosts"]})
+    return LabInfo(
+        file=lab_file,
+        name=rec["name"],
+        inventory=inventory,
+        state_dir=state_dir,
+        controller_address=rec["bridge_address"],
+        hosts={h["name"]: h for h in rec["hosts"]},
+    )
 
 
 def require_lab(lab_file: str = DEFAULT_LAB_FILE) -> LabInfo:
@@ -139,36 +146,40 @@ def require_lab(lab_file: str = DEFAULT_LAB_FILE) -> LabInfo:
     info = lab_info(lab_file)
     if info is None:
         rel = os.path.relpath(lab_file, REPO)
-        why = "not running as root" if os.geteuid() != 0 else "lab %s is not up" % rel
-        pytest.skip("%s: run `sudo tests/lab/lab up --lab %s` first (see tests/lab/README.md)" % (why, rel))
+        why = "not running as root" if os.geteuid() != 0 else f"lab {rel} is not up"
+        pytest.skip(f"{why}: run `sudo tests/lab/lab up --lab {rel}` first (see tests/lab/README.md)")
     return info
 
 
 def lab_command(command: str, lab_file: str = DEFAULT_LAB_FILE, timeout: int = 900) -> subprocess.CompletedProcess:
     """Run `tests/lab/lab COMMAND --lab FILE` (up, down, status, inventory)."""
-    return subprocess.run([LAB_TOOL, command, "--lab", lab_file], capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [LAB_TOOL, command, "--lab", lab_file], capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 # --------------------------------------------------------------------------- ansible
+
 
 def ansible_env(inventory: str, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     """Environment for ansible against a lab inventory: the repo's ansible.cfg (hpsum.ports
     resolves), the json callback, and Ansible's home and temp inside the lab's own folder."""
     home = os.path.join(os.path.dirname(os.path.abspath(inventory)), "ansible")
     env = dict(os.environ)
-    env.update({
-        "ANSIBLE_CONFIG": ANSIBLE_CFG,
-        "ANSIBLE_HOME": home,
-        "ANSIBLE_LOCAL_TEMP": os.path.join(home, "tmp"),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-        "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-        "ANSIBLE_DEPRECATION_WARNINGS": "0",
-        "ANSIBLE_RETRY_FILES_ENABLED": "0",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "ANSIBLE_CONFIG": ANSIBLE_CFG,
+            "ANSIBLE_HOME": home,
+            "ANSIBLE_LOCAL_TEMP": os.path.join(home, "tmp"),
+            "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+            "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_FORCE_COLOR": "0",
+            "ANSIBLE_DEPRECATION_WARNINGS": "0",
+            "ANSIBLE_RETRY_FILES_ENABLED": "0",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     if os.path.isdir(VENV_BIN) and VENV_BIN not in env.get("PATH", "").split(os.pathsep):
         env["PATH"] = VENV_BIN + os.pathsep + env.get("PATH", "")
     if extra:
@@ -187,9 +198,15 @@ def _parse(proc: subprocess.CompletedProcess) -> Result:
         return res
     res.plays = data.get("plays", [])
     for host, s in data.get("stats", {}).items():
-        res.stats[host] = HostStats(ok=s.get("ok", 0), changed=s.get("changed", 0), failed=s.get("failures", 0),
-                                    unreachable=s.get("unreachable", 0), skipped=s.get("skipped", 0),
-                                    rescued=s.get("rescued", 0), ignored=s.get("ignored", 0))
+        res.stats[host] = HostStats(
+            ok=s.get("ok", 0),
+            changed=s.get("changed", 0),
+            failed=s.get("failures", 0),
+            unreachable=s.get("unreachable", 0),
+            skipped=s.get("skipped", 0),
+            rescued=s.get("rescued", 0),
+            ignored=s.get("ignored", 0),
+        )
     return res
 
 
@@ -206,34 +223,52 @@ def _common(inventory, extra_vars, check, diff, limit) -> List[str]:
     return argv
 
 
-def run_playbook(playbook: str, inventory: str, extra_vars: Optional[Dict[str, Any]] = None, check: bool = False,
-                 diff: bool = False, limit: Union[str, Sequence[str], None] = None,
-                 tags: Union[str, Sequence[str], None] = None, timeout: int = 900,
-                 env: Optional[Dict[str, str]] = None) -> Result:
+def run_playbook(
+    playbook: str,
+    inventory: str,
+    extra_vars: Optional[Dict[str, Any]] = None,
+    check: bool = False,
+    diff: bool = False,
+    limit: Union[str, Sequence[str], None] = None,
+    tags: Union[str, Sequence[str], None] = None,
+    timeout: int = 900,
+    env: Optional[Dict[str, str]] = None,
+) -> Result:
     """ansible-playbook PLAYBOOK against INVENTORY (paths relative to the repo root are fine)."""
     argv = ["ansible-playbook", *_common(inventory, extra_vars, check, diff, limit)]
     if tags:
         argv += ["--tags", tags if isinstance(tags, str) else ",".join(tags)]
     argv.append(playbook if os.path.isabs(playbook) else os.path.join(REPO, playbook))
-    proc = subprocess.run(argv, cwd=REPO, env=ansible_env(inventory, env), capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    proc = subprocess.run(
+        argv, cwd=REPO, env=ansible_env(inventory, env), capture_output=True, text=True, timeout=timeout, check=False
+    )
     return _parse(proc)
 
 
-def run_module(module: str, inventory: str, args: Union[str, Dict[str, Any], None] = None, hosts: str = "all",
-               extra_vars: Optional[Dict[str, Any]] = None, check: bool = False, diff: bool = False,
-               limit: Union[str, Sequence[str], None] = None, timeout: int = 300,
-               env: Optional[Dict[str, str]] = None) -> Result:
+def run_module(
+    module: str,
+    inventory: str,
+    args: Union[str, Dict[str, Any], None] = None,
+    hosts: str = "all",
+    extra_vars: Optional[Dict[str, Any]] = None,
+    check: bool = False,
+    diff: bool = False,
+    limit: Union[str, Sequence[str], None] = None,
+    timeout: int = 300,
+    env: Optional[Dict[str, str]] = None,
+) -> Result:
     """ansible HOSTS -m MODULE -a ARGS (ARGS as a dict is passed as JSON)."""
     argv = ["ansible", hosts, "-m", module, *_common(inventory, extra_vars, check, diff, limit)]
     if args:
         argv += ["-a", args if isinstance(args, str) else json.dumps(args)]
-    proc = subprocess.run(argv, cwd=REPO, env=ansible_env(inventory, env), capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    proc = subprocess.run(
+        argv, cwd=REPO, env=ansible_env(inventory, env), capture_output=True, text=True, timeout=timeout, check=False
+    )
     return _parse(proc)
 
 
 # --------------------------------------------------------------------------- inside the hosts
+
 
 def _lab_file(lab: Union[LabInfo, str, None]) -> str:
     if lab is None:
@@ -241,15 +276,26 @@ def _lab_file(lab: Union[LabInfo, str, None]) -> str:
     return lab.file if isinstance(lab, LabInfo) else lab
 
 
-def host_exec(host: str, argv: Sequence[str], lab: Union[LabInfo, str, None] = None, check: bool = False,
-              timeout: int = 120, input: Optional[str] = None) -> subprocess.CompletedProcess:  # noqa: A002
+def host_exec(
+    host: str,
+    argv: Sequence[str],
+    lab: Union[LabInfo, str, None] = None,
+    check: bool = False,
+    timeout: int = 120,
+    input: Optional[str] = None,
+) -> subprocess.CompletedProcess:
     """Run ARGV inside lab host HOST (nsenter into its namespaces; no SSH, so it works whatever
     the host's firewall does). Returns the CompletedProcess (text stdout/stderr)."""
-    proc = subprocess.run([LAB_TOOL, "exec", "--lab", _lab_file(lab), host, "--", *argv], capture_output=True,
-                          text=True, timeout=timeout, input=input, check=False)
+    proc = subprocess.run(
+        [LAB_TOOL, "exec", "--lab", _lab_file(lab), host, "--", *argv],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=input,
+        check=False,
+    )
     if check and proc.returncode != 0:
-        raise AssertionError("%s on %s failed (rc %d): %s%s" % (list(argv), host, proc.returncode, proc.stderr,
-                                                               proc.stdout))
+        raise AssertionError(f"{list(argv)} on {host} failed (rc {proc.returncode}): {proc.stderr}{proc.stdout}")
     return proc
 
 
@@ -272,17 +318,21 @@ _LISTENER = (
 def listening(host: str, port: int, lab: Union[LabInfo, str, None] = None) -> Iterator[str]:
     """A TCP listener on HOST:PORT for the duration of the block (a transient systemd unit inside
     the host, stopped afterwards, so the host is left as it was). Yields the unit name."""
-    unit = "hpsl-test-listener-%d-%s" % (port, uuid.uuid4().hex[:8])
-    host_exec(host, ["systemd-run", "--quiet", "--unit", unit, "--collect", "python3", "-c", _LISTENER, str(port)],
-              lab=lab, check=True)
+    unit = f"hpsl-test-listener-{port}-{uuid.uuid4().hex[:8]}"
+    host_exec(
+        host,
+        ["systemd-run", "--quiet", "--unit", unit, "--collect", "python3", "-c", _LISTENER, str(port)],
+        lab=lab,
+        check=True,
+    )
     try:
         deadline = time.monotonic() + 10
         while True:
-            out = host_exec(host, ["ss", "-Hltn", "sport = :%d" % port], lab=lab).stdout
+            out = host_exec(host, ["ss", "-Hltn", f"sport = :{port}"], lab=lab).stdout
             if out.strip():
                 break
             if time.monotonic() > deadline:
-                raise AssertionError("listener on %s:%d did not start" % (host, port))
+                raise AssertionError(f"listener on {host}:{port} did not start")
             time.sleep(0.1)
         yield unit
     finally:
@@ -301,13 +351,15 @@ _CONNECT = (
 )
 
 
-def connect(address: str, port: int, source: Optional[str] = None, lab: Union[LabInfo, str, None] = None,
-            timeout: float = 2.0) -> str:
+def connect(
+    address: str, port: int, source: Optional[str] = None, lab: Union[LabInfo, str, None] = None, timeout: float = 2.0
+) -> str:
     """One TCP connect to ADDRESS:PORT from the controller (source None) or from inside lab host
     SOURCE. Returns OPEN, REFUSED, TIMEOUT, UNREACHABLE or 'error:<ERRNO>'."""
     if source is not None:
-        proc = host_exec(source, ["python3", "-c", _CONNECT, address, str(port), str(timeout)], lab=lab,
-                         timeout=int(timeout) + 30)
+        proc = host_exec(
+            source, ["python3", "-c", _CONNECT, address, str(port), str(timeout)], lab=lab, timeout=int(timeout) + 30
+        )
         return proc.stdout.strip() or "error:" + proc.stderr.strip()
     sock = socket.socket()
     sock.settimeout(timeout)

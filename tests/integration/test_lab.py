@@ -18,8 +18,20 @@ pytestmark = pytest.mark.lab
 PROBE_PORT = 8765  # a port nothing in the lab opens: the tests put a listener there
 
 DEFAULT_HOSTS = {
-    "sum1", "node-fwd", "node-ufw", "node-nft", "node-ipt", "lock-nft", "lock-ipt", "lock-ufw", "lock-fwd",
-    "esxi1", "ilo1", "oa1", "vc1", "outsider",
+    "sum1",
+    "node-fwd",
+    "node-ufw",
+    "node-nft",
+    "node-ipt",
+    "lock-nft",
+    "lock-ipt",
+    "lock-ufw",
+    "lock-fwd",
+    "esxi1",
+    "ilo1",
+    "oa1",
+    "vc1",
+    "outsider",
 }
 
 
@@ -45,7 +57,13 @@ def test_inventory_contract(lab):
     assert groups["outsiders"] == ["outsider"]
     assert hv["sum1"]["sum_server_os"] == "linux" and "sum_node_type" not in hv["sum1"]
     assert {h: hv[h].get("sum_node_type") for h in ("esxi1", "ilo1", "oa1", "vc1", "outsider", "lock-ufw")} == {
-        "esxi1": "vmware", "ilo1": "ilo", "oa1": "oa", "vc1": "vc", "outsider": None, "lock-ufw": "linux"}
+        "esxi1": "vmware",
+        "ilo1": "ilo",
+        "oa1": "oa",
+        "vc1": "vc",
+        "outsider": None,
+        "lock-ufw": "linux",
+    }
     for h in DEFAULT_HOSTS:
         assert hv[h]["ansible_host"] == lab.address(h)
         assert hv[h]["ansible_user"] == "root"
@@ -57,15 +75,15 @@ def test_inventory_contract(lab):
 
 # (host, how a connection from the controller to a listening, not-allowed port ends)
 BLOCKED = [
-    ("lock-nft", TIMEOUT),      # input policy drop
-    ("lock-ipt", TIMEOUT),      # INPUT policy DROP
-    ("lock-ufw", TIMEOUT),      # default deny incoming (ufw drops)
-    ("lock-fwd", TIMEOUT),      # zone target DROP
+    ("lock-nft", TIMEOUT),  # input policy drop
+    ("lock-ipt", TIMEOUT),  # INPUT policy DROP
+    ("lock-ufw", TIMEOUT),  # default deny incoming (ufw drops)
+    ("lock-fwd", TIMEOUT),  # zone target DROP
     ("node-fwd", UNREACHABLE),  # firewalld's default target rejects: "No route to host"
-    ("node-ufw", TIMEOUT),      # ufw's out-of-the-box deny incoming
-    ("node-nft", OPEN),         # Debian's default nftables ruleset accepts everything
-    ("node-ipt", OPEN),         # ACCEPT policies
-    ("outsider", OPEN),         # no firewall
+    ("node-ufw", TIMEOUT),  # ufw's out-of-the-box deny incoming
+    ("node-nft", OPEN),  # Debian's default nftables ruleset accepts everything
+    ("node-ipt", OPEN),  # ACCEPT policies
+    ("outsider", OPEN),  # no firewall
 ]
 
 
@@ -90,7 +108,7 @@ def test_outbound_is_blocked_where_the_state_says(lab, host):
 def test_esxi_outbound_defaults_and_listeners(lab):
     assert connect(lab.address("ilo1"), 443, source="esxi1", lab=lab) == OPEN
     for port in (443, 5989):
-        assert "hpsum lab TLS listener on port %d" % port in tls_banner(lab.address("esxi1"), port)
+        assert f"hpsum lab TLS listener on port {port}" in tls_banner(lab.address("esxi1"), port)
     assert host_exec("esxi1", ["test", "-d", "/etc/vmware/firewall"], lab=lab).returncode == 0
     ruleset = host_exec("esxi1", ["nft", "list", "table", "inet", "esxi"], lab=lab, check=True).stdout
     assert "policy drop" in ruleset and "80, 443, 5989" in ruleset
@@ -112,11 +130,18 @@ def test_management_processors_listen_and_have_no_firewall(lab, host):
 
 
 def test_each_host_has_exactly_one_backend_active(lab):
+    units = ("firewalld", "ufw", "nftables", "netfilter-persistent")
     for host, spec in lab.hosts.items():
-        active = {unit for unit in ("firewalld", "ufw", "nftables", "netfilter-persistent")
-                  if host_exec(host, ["systemctl", "is-active", unit], lab=lab).stdout.strip() == "active"}
-        want = {"firewalld": {"firewalld"}, "ufw": {"ufw"}, "nftables": {"nftables"},
-                "iptables": {"netfilter-persistent"}, "none": set()}[spec["backend"]]
+        states = host_exec(host, ["systemctl", "is-active", *units], lab=lab).stdout.split()
+        assert len(states) == len(units), host
+        active = {unit for unit, state in zip(units, states) if state == "active"}
+        want = {
+            "firewalld": {"firewalld"},
+            "ufw": {"ufw"},
+            "nftables": {"nftables"},
+            "iptables": {"netfilter-persistent"},
+            "none": set(),
+        }[spec["backend"]]
         assert active == want, host
 
 
@@ -142,8 +167,9 @@ def test_foreign_rule_admits_only_the_controller(lab):
 
 
 def test_outsider_reaches_nothing_it_should_not(lab):
-    with listening("lock-fwd", PROBE_PORT, lab=lab), listening("node-fwd", PROBE_PORT, lab=lab), \
-            listening("node-ufw", PROBE_PORT, lab=lab):
+    with listening("lock-fwd", PROBE_PORT, lab=lab), listening("node-fwd", PROBE_PORT, lab=lab), listening(
+        "node-ufw", PROBE_PORT, lab=lab
+    ):
         assert connect(lab.address("lock-fwd"), PROBE_PORT, source="outsider", lab=lab) == TIMEOUT
         assert connect(lab.address("node-fwd"), PROBE_PORT, source="outsider", lab=lab) == UNREACHABLE
         assert connect(lab.address("node-ufw"), PROBE_PORT, source="outsider", lab=lab) == TIMEOUT
@@ -173,7 +199,7 @@ LC_HOSTS = ("lc-lock", "lc-mp")
 
 
 def _leftovers():
-    names = ["hpsl-lifecycle-%s" % h for h in LC_HOSTS]
+    names = [f"hpsl-lifecycle-{h}" for h in LC_HOSTS]
     found = []
     netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout.split()
     found += ["netns " + n for n in names if n in netns]
@@ -189,11 +215,11 @@ def _leftovers():
     found += ["link hpsl-lcyc"] if " hpsl-lcyc:" in links else []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            with open("/proc/%s/cmdline" % pid, "rb") as fh:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
                 cmd = fh.read()
         except OSError:
             continue
-        found += ["process %s" % pid for n in names if ("--machine=%s" % n).encode() in cmd]
+        found += [f"process {pid}" for n in names if (f"--machine={n}").encode() in cmd]
     if os.path.exists("/var/lib/hpsum-lab/lifecycle"):
         found.append("state /var/lib/hpsum-lab/lifecycle")
     return found

@@ -17,6 +17,7 @@ Every object the lab makes carries a name derived from the lab name and the host
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
 import hashlib
 import ipaddress
@@ -36,7 +37,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_LAB = os.path.join(HERE, "labs", "default.yml")
 ESXCLI_SOURCE = os.path.join(HERE, "esxi", "esxcli")
-CACHE_DIR = "/var/cache/hpsum-lab"
+# HPSUM_LAB_CACHE: another cache folder (bench/lab uses one to time a fresh base build)
+CACHE_DIR = os.environ.get("HPSUM_LAB_CACHE", "/var/cache/hpsum-lab")
 STATE_ROOT = "/var/lib/hpsum-lab"
 LOCK_DIR = "/run/lock"
 CGROUP_ROOTS = ("/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified")
@@ -47,19 +49,37 @@ NSPAWN_RUN = "/run/systemd/nspawn"
 # *-persistent .debs as files; iptables hosts swap ufw for them at their first boot.
 PACKAGES = sorted(
     [
-        "systemd", "systemd-sysv", "dbus", "libpam-systemd", "openssh-server", "python3",
-        "nftables", "iptables", "firewalld", "ufw", "ipset", "python3-cap-ng", "iproute2",
-        "procps", "sudo", "netcat-openbsd", "socat", "ca-certificates", "iputils-ping",
-        "openssl", "curl", "less",
+        "systemd",
+        "systemd-sysv",
+        "dbus",
+        "libpam-systemd",
+        "openssh-server",
+        "python3",
+        "nftables",
+        "iptables",
+        "firewalld",
+        "ufw",
+        "ipset",
+        "python3-cap-ng",
+        "iproute2",
+        "procps",
+        "sudo",
+        "netcat-openbsd",
+        "socat",
+        "ca-certificates",
+        "iputils-ping",
+        "openssl",
+        "curl",
+        "less",
     ]
 )
 EXTRA_DEBS = ["iptables-persistent", "netfilter-persistent"]
 SUITE = "bookworm"
-# Bump when BASE_HOOK changes: it is part of the base's cache key with the package list.
+# Customisation of the base (part of the cache key, with the suite and the package list).
 BASE_HOOK = r"""set -eu
 R="$1"
 mkdir -p "$R/var/cache/hpsl-debs" "$R/etc/hpsl"
-chroot "$R" sh -c 'cd /var/cache/hpsl-debs && apt-get -q download %(debs)s' >/dev/null
+chroot "$R" sh -c 'cd /var/cache/hpsl-debs && apt-get -q download {debs}' >/dev/null
 chroot "$R" openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=hpsum-lab \
     -keyout /etc/hpsl/tls.key -out /etc/hpsl/tls.crt 2>/dev/null
 for u in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service \
@@ -69,7 +89,7 @@ done
 printf 'PasswordAuthentication no\nUseDNS no\n' > "$R/etc/ssh/sshd_config.d/hpsl.conf"
 : > "$R/etc/resolv.conf"
 : > "$R/etc/machine-id"
-""" % {"debs": " ".join(EXTRA_DEBS)}
+""".format(debs=" ".join(EXTRA_DEBS))
 
 BACKENDS = ("firewalld", "ufw", "nftables", "iptables", "none")
 STATES = ("open", "locked", "esxi", "none")
@@ -223,9 +243,7 @@ SETUP = {
         "firewall-cmd --reload\n"
     ),
     ("ufw", "open"): "ufw allow 22/tcp\nufw --force enable\n",
-    ("ufw", "locked"): (
-        "ufw allow 22/tcp\nufw default deny incoming\nufw default deny outgoing\nufw --force enable\n"
-    ),
+    ("ufw", "locked"): ("ufw allow 22/tcp\nufw default deny incoming\nufw default deny outgoing\nufw --force enable\n"),
     ("nftables", "open"): "systemctl enable nftables\nsystemctl restart nftables\n",
     ("nftables", "locked"): "systemctl enable nftables\nsystemctl restart nftables\n",
     ("nftables", "esxi"): "systemctl enable nftables\nsystemctl restart nftables\n",
@@ -248,6 +266,7 @@ def log(msg):
 
 
 # --------------------------------------------------------------------------- mini YAML
+
 
 def _scalar(text):
     text = text.strip()
@@ -297,7 +316,7 @@ def parse_yaml(text):
             pending = []
             continue
         if "\t" in line[: len(line) - len(line.lstrip())]:
-            raise LabError("tabs are not allowed for indentation: %r" % raw)
+            raise LabError(f"tabs are not allowed for indentation: {raw!r}")
         lines.append((len(line) - len(line.lstrip()), line.strip(), pending))
         pending = []
     pos = [0]
@@ -321,13 +340,13 @@ def parse_yaml(text):
                 if ind < indent:
                     break
                 if ind > indent:
-                    raise LabError("bad indentation near %r" % content)
+                    raise LabError(f"bad indentation near {content!r}")
                 if content.startswith("- "):
                     break
                 pos[0] += 1
             m = re.match(r"^([A-Za-z0-9_.-]+):(?:\s+(.*))?$", content)
             if not m:
-                raise LabError("expected 'key: value' near %r" % content)
+                raise LabError(f"expected 'key: value' near {content!r}")
             key, value = m.group(1), m.group(2)
             if cmt:
                 comments[key] = cmt
@@ -349,7 +368,7 @@ def parse_yaml(text):
             ind, content, cmt = lines[pos[0]]
             if ind != indent or not (content.startswith("- ") or content == "-"):
                 if ind > indent:
-                    raise LabError("bad indentation near %r" % content)
+                    raise LabError(f"bad indentation near {content!r}")
                 break
             pos[0] += 1
             rest = content[1:].strip()
@@ -363,7 +382,7 @@ def parse_yaml(text):
 
     result = block(0)
     if pos[0] != len(lines):
-        raise LabError("could not parse near %r" % lines[pos[0]][1])
+        raise LabError(f"could not parse near {lines[pos[0]][1]!r}")
     return result
 
 
@@ -378,16 +397,18 @@ def dump_yaml(data, indent=0, comments=None):
             for c in (comments or {}).get(key, []):
                 out.append(pad + c)
             sub_comments = value.get("__comments__") if isinstance(value, dict) else None
-            if isinstance(value, (dict, list)) and value and not (
-                isinstance(value, dict) and list(value) == ["__comments__"]
+            if (
+                isinstance(value, (dict, list))
+                and value
+                and not (isinstance(value, dict) and list(value) == ["__comments__"])
             ):
-                out.append("%s%s:" % (pad, key))
+                out.append(f"{pad}{key}:")
                 out.append(dump_yaml(value, indent + 1, sub_comments))
             else:
-                out.append("%s%s:%s" % (pad, key, _dump_scalar(value, prefix=" ")))
+                out.append("{}{}:{}".format(pad, key, _dump_scalar(value, prefix=" ")))
     elif isinstance(data, list):
         for item in data:
-            out.append("%s- %s" % (pad, _dump_scalar(item)))
+            out.append(f"{pad}- {_dump_scalar(item)}")
     return "\n".join(line for line in out if line != "")
 
 
@@ -405,51 +426,75 @@ def _dump_scalar(value, prefix=""):
 
 # --------------------------------------------------------------------------- lab model
 
+
 class Host:
     def __init__(self, lab, spec):
         self.lab = lab
-        unknown = set(spec) - {"name", "address", "role", "backend", "state", "groups", "vars", "tls_ports",
-                               "__comments__"}
+        unknown = set(spec) - {
+            "name",
+            "address",
+            "role",
+            "backend",
+            "state",
+            "groups",
+            "vars",
+            "tls_ports",
+            "__comments__",
+        }
         if unknown:
-            raise LabError("host %r: unknown keys %s" % (spec.get("name"), ", ".join(sorted(unknown))))
+            raise LabError("host {!r}: unknown keys {}".format(spec.get("name"), ", ".join(sorted(unknown))))
         self.name = spec.get("name")
         if not isinstance(self.name, str) or not NAME_RE.match(self.name):
-            raise LabError("host name %r: use [a-z][a-z0-9-]*, at most 31 characters" % (self.name,))
+            raise LabError(f"host name {self.name!r}: use [a-z][a-z0-9-]*, at most 31 characters")
         self.role = spec.get("role")
         if self.role not in ROLE_GROUPS:
-            raise LabError("host %s: role %r is not one of %s" % (self.name, self.role, ", ".join(ROLE_GROUPS)))
+            raise LabError("host {}: role {!r} is not one of {}".format(self.name, self.role, ", ".join(ROLE_GROUPS)))
         self.backend = spec.get("backend", "none")
         if self.backend not in BACKENDS:
-            raise LabError("host %s: backend %r is not one of %s" % (self.name, self.backend, ", ".join(BACKENDS)))
+            raise LabError(
+                "host {}: backend {!r} is not one of {}".format(self.name, self.backend, ", ".join(BACKENDS))
+            )
         self.state = spec.get("state", "none" if self.backend == "none" else "open")
         if (self.backend, self.state) not in SETUP:
-            raise LabError("host %s: state %r is not available with backend %r (choose from %s)" % (
-                self.name, self.state, self.backend,
-                ", ".join(s for b, s in SETUP if b == self.backend)))
+            raise LabError(
+                "host {}: state {!r} is not available with backend {!r} (choose from {})".format(
+                    self.name, self.state, self.backend, ", ".join(s for b, s in SETUP if b == self.backend)
+                )
+            )
         try:
             self.address = ipaddress.ip_address(str(spec.get("address")))
         except ValueError as exc:
-            raise LabError("host %s: address: %s" % (self.name, exc)) from None
-        if self.address not in lab.subnet or self.address in (lab.subnet.network_address,
-                                                               lab.subnet.broadcast_address):
-            raise LabError("host %s: address %s is not a host address of the lab subnet %s" % (
-                self.name, self.address, lab.subnet))
+            raise LabError(f"host {self.name}: address: {exc}") from None
+        if self.address not in lab.subnet or self.address in (lab.subnet.network_address, lab.subnet.broadcast_address):
+            raise LabError(
+                f"host {self.name}: address {self.address} is not a host address of the lab subnet {lab.subnet}"
+            )
         self.groups = list(spec.get("groups") or [ROLE_GROUPS[self.role]])
         self.vars = dict(spec.get("vars") or {})
         self.vars.pop("__comments__", None)
         self.tls_ports = [int(p) for p in (spec.get("tls_ports") or ROLE_TLS_PORTS.get(self.role, []))]
-        self.machine = "hpsl-%s-%s" % (lab.name, self.name)
+        self.machine = f"hpsl-{lab.name}-{self.name}"
         self.netns = self.machine
-        self.veth = "hv" + hashlib.sha1(("%s/%s" % (lab.name, self.name)).encode()).hexdigest()[:8]
+        self.veth = "hv" + hashlib.sha1((f"{lab.name}/{self.name}").encode()).hexdigest()[:8]
         self.dir = os.path.join(lab.state_dir, "hosts", self.name)
         self.merged = os.path.join(self.dir, "root")
         self.pidfile = os.path.join(self.dir, "nspawn.pid")
         self.logfile = os.path.join(self.dir, "console.log")
 
     def as_dict(self):
-        return {"name": self.name, "address": str(self.address), "role": self.role, "backend": self.backend,
-                "state": self.state, "groups": self.groups, "vars": self.vars, "tls_ports": self.tls_ports,
-                "machine": self.machine, "netns": self.netns, "veth": self.veth}
+        return {
+            "name": self.name,
+            "address": str(self.address),
+            "role": self.role,
+            "backend": self.backend,
+            "state": self.state,
+            "groups": self.groups,
+            "vars": self.vars,
+            "tls_ports": self.tls_ports,
+            "machine": self.machine,
+            "netns": self.netns,
+            "veth": self.veth,
+        }
 
 
 class Lab:
@@ -459,26 +504,26 @@ class Lab:
             with open(self.path, encoding="utf-8") as fh:
                 spec = parse_yaml(fh.read())
         except OSError as exc:
-            raise LabError("lab file %s: %s" % (path, exc.strerror)) from None
+            raise LabError(f"lab file {path}: {exc.strerror}") from None
         if not isinstance(spec, dict):
-            raise LabError("lab file %s: expected a mapping" % path)
+            raise LabError(f"lab file {path}: expected a mapping")
         self.name = spec.get("name") or os.path.splitext(os.path.basename(path))[0]
         if not NAME_RE.match(str(self.name)):
-            raise LabError("lab name %r: use [a-z][a-z0-9-]*" % (self.name,))
+            raise LabError(f"lab name {self.name!r}: use [a-z][a-z0-9-]*")
         try:
             self.subnet = ipaddress.ip_network(str(spec.get("subnet")))
         except ValueError as exc:
-            raise LabError("lab %s: subnet: %s" % (self.name, exc)) from None
+            raise LabError(f"lab {self.name}: subnet: {exc}") from None
         if not self.subnet.subnet_of(ipaddress.ip_network("198.18.0.0/24")):
-            raise LabError("lab %s: subnet %s is outside 198.18.0.0/24" % (self.name, self.subnet))
+            raise LabError(f"lab {self.name}: subnet {self.subnet} is outside 198.18.0.0/24")
         self.bridge = str(spec.get("bridge") or "")
         if not re.match(r"^hpsl-[a-z0-9-]{1,10}$", self.bridge):
-            raise LabError("lab %s: bridge %r must be hpsl-<1-10 of [a-z0-9-]> (at most 15 characters)" % (
-                self.name, self.bridge))
-        self.bridge_address = ipaddress.ip_address(str(spec.get("bridge_address")
-                                                       or next(self.subnet.hosts())))
+            raise LabError(
+                f"lab {self.name}: bridge {self.bridge!r} must be hpsl-<1-10 of [a-z0-9-]> (at most 15 characters)"
+            )
+        self.bridge_address = ipaddress.ip_address(str(spec.get("bridge_address") or next(self.subnet.hosts())))
         if self.bridge_address not in self.subnet:
-            raise LabError("lab %s: bridge_address %s is outside %s" % (self.name, self.bridge_address, self.subnet))
+            raise LabError(f"lab {self.name}: bridge_address {self.bridge_address} is outside {self.subnet}")
         self.vars = spec.get("vars") or {}
         self.state_dir = os.path.join(STATE_ROOT, self.name)
         self.hosts = [Host(self, h) for h in (spec.get("hosts") or [])]
@@ -486,10 +531,10 @@ class Lab:
         for h in self.hosts:
             for key in (h.name, str(h.address)):
                 if key in seen:
-                    raise LabError("lab %s: %s is used twice" % (self.name, key))
+                    raise LabError(f"lab {self.name}: {key} is used twice")
                 seen[key] = h
         if str(self.bridge_address) in seen:
-            raise LabError("lab %s: bridge_address %s is also a host's address" % (self.name, self.bridge_address))
+            raise LabError(f"lab {self.name}: bridge_address {self.bridge_address} is also a host's address")
         self.key = os.path.join(self.state_dir, "id_ed25519")
         self.inventory = os.path.join(self.state_dir, "inventory.yml")
         self.record = os.path.join(self.state_dir, "lab.json")
@@ -502,8 +547,9 @@ class Lab:
                 rec = json.load(fh)
             for spec in rec.get("hosts", []):
                 if spec["name"] not in known:
-                    known[spec["name"]] = Host(self, {k: spec[k] for k in (
-                        "name", "address", "role", "backend", "state") if k in spec})
+                    known[spec["name"]] = Host(
+                        self, {k: spec[k] for k in ("name", "address", "role", "backend", "state") if k in spec}
+                    )
         except (OSError, ValueError, KeyError, LabError):
             pass
         return list(known.values())
@@ -511,12 +557,20 @@ class Lab:
 
 # --------------------------------------------------------------------------- helpers
 
+
 def run(argv, check=True, capture=True, timeout=120, input_text=None):
-    proc = subprocess.run(argv, stdout=subprocess.PIPE if capture else None, stderr=subprocess.PIPE if capture
-                          else None, text=True, timeout=timeout, input=input_text, check=False)
+    proc = subprocess.run(
+        argv,
+        stdout=subprocess.PIPE if capture else None,
+        stderr=subprocess.PIPE if capture else None,
+        text=True,
+        timeout=timeout,
+        input=input_text,
+        check=False,
+    )
     if check and proc.returncode != 0:
-        raise LabError("%s failed (rc %d): %s" % (" ".join(argv), proc.returncode,
-                                                   ((proc.stderr or "") + (proc.stdout or "")).strip()[-2000:]))
+        out = ((proc.stderr or "") + (proc.stdout or "")).strip()[-2000:]
+        raise LabError(f"{' '.join(argv)} failed (rc {proc.returncode}): {out}")
     return proc
 
 
@@ -553,11 +607,11 @@ class FileLock:
 
     def __enter__(self):
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        self.fh = open(self.path, "a")  # noqa: SIM115
+        self.fh = open(self.path, "a")
         try:
             fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            log("waiting for lock %s" % self.path)
+            log(f"waiting for lock {self.path}")
             fcntl.flock(self.fh, fcntl.LOCK_EX)
         return self
 
@@ -568,7 +622,7 @@ class FileLock:
 
 def pid_alive(pid):
     try:
-        with open("/proc/%d/stat" % pid) as fh:
+        with open(f"/proc/{pid}/stat") as fh:
             return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
     except (OSError, IndexError):
         return False
@@ -576,7 +630,7 @@ def pid_alive(pid):
 
 def pid_cmdline(pid):
     try:
-        with open("/proc/%d/cmdline" % pid, "rb") as fh:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
             return fh.read().split(b"\0")
     except OSError:
         return []
@@ -585,7 +639,7 @@ def pid_cmdline(pid):
 def nspawn_pid(host):
     """The pid of this host's systemd-nspawn: from the pid file, checked against its command line
     (our own machine name), else by scanning /proc for that exact machine argument."""
-    marker = ("--machine=%s" % host.machine).encode()
+    marker = (f"--machine={host.machine}").encode()
     try:
         with open(host.pidfile) as fh:
             pid = int(fh.read().strip())
@@ -605,14 +659,14 @@ def init_pid(nspawn):
     """PID 1 of the container: the child of systemd-nspawn that lives in a pid namespace of its
     own (nspawn briefly has other children while it sets the container up)."""
     try:
-        with open("/proc/%d/task/%d/children" % (nspawn, nspawn)) as fh:
+        with open(f"/proc/{nspawn}/task/{nspawn}/children") as fh:
             kids = [int(p) for p in fh.read().split()]
         mine = os.readlink("/proc/self/ns/pid")
     except OSError:
         return None
     for kid in kids:
         try:
-            if os.readlink("/proc/%d/ns/pid" % kid) != mine and pid_alive(kid):
+            if os.readlink(f"/proc/{kid}/ns/pid") != mine and pid_alive(kid):
                 return kid
         except OSError:
             continue
@@ -620,9 +674,24 @@ def init_pid(nspawn):
 
 
 def nsenter_argv(pid, argv):
-    return ["nsenter", "-t", str(pid), "-m", "-u", "-i", "-n", "-p", "--",
-            "/usr/bin/env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            "HOME=/root", "LANG=C.UTF-8", "TERM=dumb", *argv]
+    return [
+        "nsenter",
+        "-t",
+        str(pid),
+        "-m",
+        "-u",
+        "-i",
+        "-n",
+        "-p",
+        "--",
+        "/usr/bin/env",
+        "-i",
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "HOME=/root",
+        "LANG=C.UTF-8",
+        "TERM=dumb",
+        *argv,
+    ]
 
 
 def is_mounted(path):
@@ -656,6 +725,7 @@ def tcp_ready(address, port, timeout=1.0):
 
 # --------------------------------------------------------------------------- base rootfs
 
+
 def base_hash():
     text = "\n".join([SUITE, *PACKAGES, "--debs--", *EXTRA_DEBS, "--hook--", BASE_HOOK])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -678,15 +748,26 @@ def ensure_base():
         shutil.rmtree(tmp, ignore_errors=True)
         if os.path.exists(path):
             shutil.rmtree(path)
-        log("building base root filesystem %s (mmdebstrap %s, %d packages)" % (path, SUITE, len(PACKAGES)))
+        log(f"building base root filesystem {path} (mmdebstrap {SUITE}, {len(PACKAGES)} packages)")
         start = time.monotonic()
         with tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False) as hook:
             hook.write(BASE_HOOK)
         try:
             proc = subprocess.run(
-                ["mmdebstrap", "--mode=root", "--variant=minbase", "--include=" + ",".join(PACKAGES),
-                 "--customize-hook=sh %s \"$1\"" % hook.name, SUITE, tmp],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+                [
+                    "mmdebstrap",
+                    "--mode=root",
+                    "--variant=minbase",
+                    "--include=" + ",".join(PACKAGES),
+                    f'--customize-hook=sh {hook.name} "$1"',
+                    SUITE,
+                    tmp,
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                check=False,
+            )
         finally:
             os.unlink(hook.name)
         if proc.returncode != 0:
@@ -696,11 +777,12 @@ def ensure_base():
             fh.write("\n".join(PACKAGES) + "\n")
         os.rename(tmp, path)
         took = time.monotonic() - start
-        log("base built in %.1f s" % took)
+        log(f"base built in {took:.1f} s")
         return path, took
 
 
 # --------------------------------------------------------------------------- up
+
 
 def ensure_key(lab):
     if not os.path.exists(lab.key):
@@ -719,8 +801,12 @@ def other_labs_networks(lab):
             if link["ifname"].startswith("hpsl-") and link["ifname"] != lab.bridge:
                 for a in link.get("addr_info", []):
                     if a.get("family") == "inet":
-                        out.append((link["ifname"], ipaddress.ip_network("%s/%s" % (a["local"], a["prefixlen"]),
-                                                                         strict=False)))
+                        out.append(
+                            (
+                                link["ifname"],
+                                ipaddress.ip_network("{}/{}".format(a["local"], a["prefixlen"]), strict=False),
+                            )
+                        )
     except (ValueError, KeyError):
         pass
     return out
@@ -729,18 +815,22 @@ def other_labs_networks(lab):
 def ensure_bridge(lab):
     for name, net in other_labs_networks(lab):
         if net.overlaps(lab.subnet):
-            raise LabError("lab %s: subnet %s overlaps %s of bridge %s (another lab): pick your own slice"
-                           % (lab.name, lab.subnet, net, name))
+            raise LabError(
+                f"lab {lab.name}: subnet {lab.subnet} overlaps {net} of bridge {name} (another lab): "
+                "pick your own slice"
+            )
     if not link_exists(lab.bridge):
         run(["ip", "link", "add", lab.bridge, "type", "bridge"])
-    addr = "%s/%d" % (lab.bridge_address, lab.subnet.prefixlen)
+    addr = f"{lab.bridge_address}/{lab.subnet.prefixlen}"
     have = run(["ip", "-4", "-o", "addr", "show", "dev", lab.bridge]).stdout
-    if (" %s " % addr) not in have:
+    if (f" {addr} ") not in have:
         run(["ip", "addr", "add", addr, "dev", lab.bridge])
     # The lab is an island: nothing received on its bridge is forwarded (per-interface switch, so
     # nothing outside the lab's own names changes), no IPv6, and the hosts get no default route.
-    for key, value in (("net/ipv4/conf/%s/forwarding" % lab.bridge, "0"),
-                       ("net/ipv6/conf/%s/disable_ipv6" % lab.bridge, "1")):
+    for key, value in (
+        (f"net/ipv4/conf/{lab.bridge}/forwarding", "0"),
+        (f"net/ipv6/conf/{lab.bridge}/disable_ipv6", "1"),
+    ):
         with open("/proc/sys/" + key, "w") as fh:
             fh.write(value)
     run(["ip", "link", "set", lab.bridge, "up"])
@@ -762,9 +852,13 @@ def write_overlay_files(lab, host, pubkey):
             changed.append(rel)
 
     put("/etc/hostname", host.name + "\n")
-    hosts = ["127.0.0.1\tlocalhost", "127.0.1.1\t%s" % host.name, "::1\tlocalhost ip6-localhost ip6-loopback",
-             "%s\tcontroller" % lab.bridge_address]
-    hosts += ["%s\t%s" % (h.address, h.name) for h in lab.hosts]
+    hosts = [
+        "127.0.0.1\tlocalhost",
+        f"127.0.1.1\t{host.name}",
+        "::1\tlocalhost ip6-localhost ip6-loopback",
+        f"{lab.bridge_address}\tcontroller",
+    ]
+    hosts += [f"{h.address}\t{h.name}" for h in lab.hosts]
     put("/etc/hosts", "\n".join(hosts) + "\n")
     put("/etc/machine-id", hashlib.md5(host.machine.encode()).hexdigest() + "\n", 0o444)
     put("/root/.ssh/authorized_keys", pubkey, 0o600)
@@ -780,11 +874,14 @@ def write_overlay_files(lab, host, pubkey):
         put("/usr/local/sbin/hpsl-tls-listener", TLS_LISTENER, 0o755)
         put("/etc/systemd/system/hpsl-tls@.service", TLS_UNIT)
         for port in host.tls_ports:
-            symlink_force("/etc/systemd/system/hpsl-tls@.service",
-                          os.path.join(r, "etc/systemd/system/multi-user.target.wants/hpsl-tls@%d.service" % port))
+            symlink_force(
+                "/etc/systemd/system/hpsl-tls@.service",
+                os.path.join(r, f"etc/systemd/system/multi-user.target.wants/hpsl-tls@{port}.service"),
+            )
     if host.backend == "nftables":
-        content = {"open": NFT_OPEN, "locked": NFT_LOCKED % {"controller": lab.bridge_address},
-                   "esxi": NFT_ESXI}[host.state]
+        content = {"open": NFT_OPEN, "locked": NFT_LOCKED % {"controller": lab.bridge_address}, "esxi": NFT_ESXI}[
+            host.state
+        ]
         if not os.path.exists(os.path.join(r, "var/lib/hpsl/setup-done")):
             put("/etc/nftables.conf", content, 0o755)
     if host.backend == "iptables":
@@ -808,8 +905,19 @@ def start_host(lab, host, base, pubkey):
     for sub in ("upper", "work", "root"):
         os.makedirs(os.path.join(host.dir, sub), exist_ok=True)
     if not is_mounted(host.merged):
-        run(["mount", "-t", "overlay", "overlay", "-o", "lowerdir=%s,upperdir=%s,workdir=%s" % (
-            base, os.path.join(host.dir, "upper"), os.path.join(host.dir, "work")), host.merged])
+        run(
+            [
+                "mount",
+                "-t",
+                "overlay",
+                "overlay",
+                "-o",
+                "lowerdir={},upperdir={},workdir={}".format(
+                    base, os.path.join(host.dir, "upper"), os.path.join(host.dir, "work")
+                ),
+                host.merged,
+            ]
+        )
     write_overlay_files(lab, host, pubkey)
     if not netns_exists(host.netns):
         run(["ip", "netns", "add", host.netns])
@@ -818,27 +926,48 @@ def start_host(lab, host, base, pubkey):
             run(["ip", "link", "del", host.veth])
         run(["ip", "link", "add", host.veth, "type", "veth", "peer", "name", "eth0", "netns", host.netns])
     run(["ip", "link", "set", host.veth, "master", lab.bridge, "up"])
-    with open("/proc/sys/net/ipv6/conf/%s/disable_ipv6" % host.veth, "w") as fh:
+    with open(f"/proc/sys/net/ipv6/conf/{host.veth}/disable_ipv6", "w") as fh:
         fh.write("1")
     ns = ["ip", "netns", "exec", host.netns]
-    run(ns + ["sysctl", "-q", "-w", "net.ipv6.conf.eth0.disable_ipv6=1"])
-    addr = "%s/%d" % (host.address, lab.subnet.prefixlen)
-    if (" %s " % addr) not in run(["ip", "-n", host.netns, "-4", "-o", "addr", "show", "dev", "eth0"]).stdout:
+    run([*ns, "sysctl", "-q", "-w", "net.ipv6.conf.eth0.disable_ipv6=1"])
+    addr = f"{host.address}/{lab.subnet.prefixlen}"
+    if (f" {addr} ") not in run(["ip", "-n", host.netns, "-4", "-o", "addr", "show", "dev", "eth0"]).stdout:
         run(["ip", "-n", host.netns, "addr", "add", addr, "dev", "eth0"])
     run(["ip", "-n", host.netns, "link", "set", "lo", "up"])
     run(["ip", "-n", host.netns, "link", "set", "eth0", "up"])
     for d in cgroup_dirs(host):
         os.makedirs(d, exist_ok=True)
-    cg = " && ".join('echo $$ > "%s/cgroup.procs"' % d for d in cgroup_dirs(host))
-    argv = ["sh", "-c", cg + ' && exec "$@"', "sh", "systemd-nspawn", "--quiet", "--boot", "--register=no",
-            "--keep-unit", "--machine=%s" % host.machine, "--directory=%s" % host.merged,
-            "--network-namespace-path=/run/netns/%s" % host.netns, "--capability=CAP_NET_ADMIN",
-            "--console=read-only", "--link-journal=no", "--resolv-conf=off", "--timezone=off"]
+    cg = " && ".join(f'echo $$ > "{d}/cgroup.procs"' for d in cgroup_dirs(host))
+    argv = [
+        "sh",
+        "-c",
+        cg + ' && exec "$@"',
+        "sh",
+        "systemd-nspawn",
+        "--quiet",
+        "--boot",
+        "--register=no",
+        "--keep-unit",
+        f"--machine={host.machine}",
+        f"--directory={host.merged}",
+        f"--network-namespace-path=/run/netns/{host.netns}",
+        "--capability=CAP_NET_ADMIN",
+        "--console=read-only",
+        "--link-journal=no",
+        "--resolv-conf=off",
+        "--timezone=off",
+    ]
     with open(host.logfile, "ab") as logf:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
-                                start_new_session=True, close_fds=True)
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+        )
     with open(host.pidfile, "w") as fh:
-        fh.write("%d\n" % proc.pid)
+        fh.write(f"{proc.pid}\n")
     return proc.pid
 
 
@@ -847,13 +976,13 @@ def wait_booted(host, pid, timeout=120):
     ipid = None
     while time.monotonic() < deadline:
         if not pid_alive(pid):
-            raise LabError("host %s: systemd-nspawn exited; see %s" % (host.name, host.logfile))
+            raise LabError(f"host {host.name}: systemd-nspawn exited; see {host.logfile}")
         ipid = init_pid(pid)
         if ipid:
             break
         time.sleep(0.05)
     if not ipid:
-        raise LabError("host %s: container init did not start" % host.name)
+        raise LabError(f"host {host.name}: container init did not start")
     left = max(5, int(deadline - time.monotonic()))
     # The container's systemd may not answer until its own pid 1 is ready: retry briefly.
     while True:
@@ -864,7 +993,7 @@ def wait_booted(host, pid, timeout=120):
         time.sleep(0.2)
     if state != "running":
         failed = run(nsenter_argv(ipid, ["systemctl", "--failed", "--no-legend", "--plain"]), check=False).stdout
-        log("host %s: system is %s; failed units: %s" % (host.name, state or "?", failed.strip() or "none"))
+        log("host {}: system is {}; failed units: {}".format(host.name, state or "?", failed.strip() or "none"))
     return ipid
 
 
@@ -878,11 +1007,13 @@ def setup_host(host, ipid):
         script += IPT_AFTER
     proc = run(nsenter_argv(ipid, ["sh", "-c", script]), check=False, timeout=120)
     if proc.returncode != 0:
-        raise LabError("host %s: setting up %s/%s failed: %s" % (host.name, host.backend, host.state,
-                                                                   (proc.stderr + proc.stdout).strip()[-1500:]))
+        raise LabError(
+            f"host {host.name}: setting up {host.backend}/{host.state} failed: "
+            f"{(proc.stderr + proc.stdout).strip()[-1500:]}"
+        )
     os.makedirs(os.path.dirname(stamp), exist_ok=True)
     with open(stamp, "w") as fh:
-        fh.write("%s %s\n" % (host.backend, host.state))
+        fh.write(f"{host.backend} {host.state}\n")
     return True
 
 
@@ -891,7 +1022,7 @@ def wait_ports(host, timeout=60):
     for port in [22, *host.tls_ports]:
         while not tcp_ready(host.address, port):
             if time.monotonic() > deadline:
-                raise LabError("host %s: %s:%d does not answer from the controller" % (host.name, host.address, port))
+                raise LabError(f"host {host.name}: {host.address}:{port} does not answer from the controller")
             time.sleep(0.1)
 
 
@@ -911,7 +1042,7 @@ def write_inventory(lab):
         "ansible_ssh_private_key_file": lab.key,
         "ansible_python_interpreter": "/usr/bin/python3",
         "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
-                                   "-o IdentitiesOnly=yes -o LogLevel=ERROR",
+        "-o IdentitiesOnly=yes -o LogLevel=ERROR",
         "lab_name": lab.name,
         "lab_subnet": str(lab.subnet),
         "lab_controller_address": str(lab.bridge_address),
@@ -919,13 +1050,22 @@ def write_inventory(lab):
     comments = dict(lab.vars.get("__comments__", {})) if isinstance(lab.vars, dict) else {}
     all_vars.update({k: v for k, v in lab.vars.items() if k != "__comments__"})
     all_vars["__comments__"] = comments
-    text = ("# Generated by tests/lab/lab up for lab %r (%s, bridge %s) from %s. Do not edit.\n"
-            % (lab.name, lab.subnet, lab.bridge, os.path.relpath(lab.path, REPO)))
+    source = os.path.relpath(lab.path, REPO)
+    text = f"# Generated by tests/lab/lab up for lab {lab.name!r} ({lab.subnet}, bridge {lab.bridge}) from {source}.\n"
+    text += "# Do not edit: it is rewritten by every up.\n"
     text += dump_yaml({"all": {"vars": all_vars, "hosts": hosts, "children": groups}}) + "\n"
     write_if_changed(lab.inventory, text, 0o644)
-    record = {"name": lab.name, "file": lab.path, "subnet": str(lab.subnet), "bridge": lab.bridge,
-              "bridge_address": str(lab.bridge_address), "state_dir": lab.state_dir, "key": lab.key,
-              "inventory": lab.inventory, "hosts": [h.as_dict() for h in lab.hosts]}
+    record = {
+        "name": lab.name,
+        "file": lab.path,
+        "subnet": str(lab.subnet),
+        "bridge": lab.bridge,
+        "bridge_address": str(lab.bridge_address),
+        "state_dir": lab.state_dir,
+        "key": lab.key,
+        "inventory": lab.inventory,
+        "hosts": [h.as_dict() for h in lab.hosts],
+    }
     write_if_changed(lab.record, json.dumps(record, indent=2) + "\n")
 
 
@@ -936,8 +1076,8 @@ def parallel(items, fn):
     def work(item):
         try:
             results[item.name] = fn(item)
-        except Exception as exc:  # noqa: BLE001 - collected and reported below
-            errors.append("%s: %s" % (item.name, exc))
+        except Exception as exc:
+            errors.append(f"{item.name}: {exc}")
 
     threads = [threading.Thread(target=work, args=(i,)) for i in items]
     for t in threads:
@@ -952,7 +1092,7 @@ def parallel(items, fn):
 def cmd_up(lab, args):
     start = time.monotonic()
     base, built = ensure_base()
-    with FileLock(os.path.join(LOCK_DIR, "hpsum-lab-%s.lock" % lab.name)):
+    with FileLock(os.path.join(LOCK_DIR, f"hpsum-lab-{lab.name}.lock")):
         os.makedirs(lab.state_dir, exist_ok=True)
         pubkey = ensure_key(lab)
         write_inventory(lab)  # record the hosts first, so a down after a failed up finds them
@@ -963,24 +1103,24 @@ def cmd_up(lab, args):
             if pid:
                 changed = write_overlay_files(lab, host, pubkey)
                 if changed:
-                    log("%s: updated %s" % (host.name, ", ".join(changed)))
+                    log("{}: updated {}".format(host.name, ", ".join(changed)))
                 continue
             stop_host(host, quiet=True)  # leftovers of a failed or killed run
             started[host.name] = start_host(lab, host, base, pubkey)
         new = [h for h in lab.hosts if h.name in started]
         if new:
-            log("booting %d host(s): %s" % (len(new), " ".join(h.name for h in new)))
+            log(f"booting {len(new)} host(s): {' '.join(h.name for h in new)}")
             parallel(new, lambda h: setup_host(h, wait_booted(h, started[h.name])))
         parallel(lab.hosts, wait_ports)
         write_inventory(lab)
-    log("lab %s up: %d host(s), %d booted, in %.1f s%s" % (
-        lab.name, len(lab.hosts), len(new), time.monotonic() - start,
-        " (base built in %.1f s)" % built if built else ""))
+    took = f" (base built in {built:.1f} s)" if built else ""
+    log(f"lab {lab.name} up: {len(lab.hosts)} host(s), {len(new)} booted, in {time.monotonic() - start:.1f} s{took}")
     print(lab.inventory)
     return 0
 
 
 # --------------------------------------------------------------------------- down
+
 
 def cgroup_pids(path):
     pids = set()
@@ -1000,10 +1140,8 @@ def rmdir_tree(path):
         return True
     for root, dirs, _files in os.walk(path, topdown=False):
         for d in dirs:
-            try:
+            with contextlib.suppress(OSError):
                 os.rmdir(os.path.join(root, d))
-            except OSError:
-                pass
     try:
         os.rmdir(path)
         return True
@@ -1019,7 +1157,7 @@ def stop_host(host, quiet=False, timeout=20):
         while pid_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         if pid_alive(pid):
-            log("%s: nspawn %d did not stop, killing it" % (host.name, pid))
+            log(f"{host.name}: nspawn {pid} did not stop, killing it")
             os.kill(pid, signal.SIGKILL)
     # Whatever is left in our own cgroups (ours by name) is killed by pid.
     for _ in range(50):
@@ -1030,41 +1168,41 @@ def stop_host(host, quiet=False, timeout=20):
         if not left:
             break
         for p in left:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(p, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         time.sleep(0.1)
-    if is_mounted(host.merged):
-        if run(["umount", host.merged], check=False).returncode != 0:
-            run(["umount", "-l", host.merged], check=False)
+    if is_mounted(host.merged) and run(["umount", host.merged], check=False).returncode != 0:
+        run(["umount", "-l", host.merged], check=False)
     for d in cgroup_dirs(host):
         for _ in range(20):
             if rmdir_tree(d):
                 break
             time.sleep(0.1)
         else:
-            log("%s: could not remove cgroup %s" % (host.name, d))
+            log(f"{host.name}: could not remove cgroup {d}")
     if netns_exists(host.netns):
         run(["ip", "netns", "del", host.netns], check=False)
     if link_exists(host.veth):
         run(["ip", "link", "del", host.veth], check=False)
     # nspawn leftovers, by our machine name
-    for leftover in (os.path.join(NSPAWN_RUN, "propagate", host.machine),
-                     os.path.join(NSPAWN_RUN, "propagate", ".#%s.lck" % host.machine),
-                     os.path.join(NSPAWN_RUN, "unix-export", host.machine),
-                     os.path.join(host.dir, ".#root.lck"), os.path.join("/run/systemd/nspawn/locks", host.machine)):
+    for leftover in (
+        os.path.join(NSPAWN_RUN, "propagate", host.machine),
+        os.path.join(NSPAWN_RUN, "propagate", f".#{host.machine}.lck"),
+        os.path.join(NSPAWN_RUN, "unix-export", host.machine),
+        os.path.join(host.dir, ".#root.lck"),
+        os.path.join("/run/systemd/nspawn/locks", host.machine),
+    ):
         if os.path.isdir(leftover) and not os.path.islink(leftover):
             shutil.rmtree(leftover, ignore_errors=True)
         elif os.path.lexists(leftover):
             os.unlink(leftover)
     if not quiet:
-        log("%s: down" % host.name)
+        log(f"{host.name}: down")
 
 
 def cmd_down(lab, args):
     start = time.monotonic()
-    with FileLock(os.path.join(LOCK_DIR, "hpsum-lab-%s.lock" % lab.name)):
+    with FileLock(os.path.join(LOCK_DIR, f"hpsum-lab-{lab.name}.lock")):
         hosts = lab.recorded_hosts()
         parallel(hosts, stop_host)
         if link_exists(lab.bridge):
@@ -1072,13 +1210,14 @@ def cmd_down(lab, args):
         if os.path.isdir(lab.state_dir):
             still = [h.name for h in hosts if is_mounted(h.merged)]
             if still:
-                raise LabError("still mounted, state kept: %s" % ", ".join(still))
+                raise LabError("still mounted, state kept: {}".format(", ".join(still)))
             shutil.rmtree(lab.state_dir)
-    log("lab %s down in %.1f s" % (lab.name, time.monotonic() - start))
+    log(f"lab {lab.name} down in {time.monotonic() - start:.1f} s")
     return 0
 
 
 # --------------------------------------------------------------------------- status / inventory / exec
+
 
 def cmd_status(lab, args):
     rows = []
@@ -1087,24 +1226,36 @@ def cmd_status(lab, args):
         pid = host_running(h)
         ssh = tcp_ready(h.address, 22, timeout=0.5) if pid else False
         up += bool(pid and ssh)
-        rows.append((h.name, str(h.address), h.role, h.backend, h.state,
-                     "running" if pid else "down", "ok" if ssh else "-", str(pid or "-")))
+        rows.append(
+            (
+                h.name,
+                str(h.address),
+                h.role,
+                h.backend,
+                h.state,
+                "running" if pid else "down",
+                "ok" if ssh else "-",
+                str(pid or "-"),
+            )
+        )
     bridge = "up" if link_exists(lab.bridge) else "absent"
-    print("lab %s  subnet %s  bridge %s (%s)  state %s" % (lab.name, lab.subnet, lab.bridge, bridge, lab.state_dir))
-    widths = [max(len(r[i]) for r in rows + [("host", "address", "role", "backend", "state", "status", "ssh",
-                                               "nspawn")]) for i in range(8)]
+    print(f"lab {lab.name}  subnet {lab.subnet}  bridge {lab.bridge} ({bridge})  state {lab.state_dir}")
+    widths = [
+        max(len(r[i]) for r in [*rows, ("host", "address", "role", "backend", "state", "status", "ssh", "nspawn")])
+        for i in range(8)
+    ]
     for r in [("host", "address", "role", "backend", "state", "status", "ssh", "nspawn"), *rows]:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
     if up == len(lab.hosts):
-        print("all %d host(s) up; inventory: %s" % (up, lab.inventory))
+        print(f"all {up} host(s) up; inventory: {lab.inventory}")
         return 0
-    print("%d of %d host(s) up" % (up, len(lab.hosts)))
+    print(f"{up} of {len(lab.hosts)} host(s) up")
     return 3
 
 
 def cmd_inventory(lab, args):
     if not os.path.exists(lab.inventory) or not all(host_running(h) for h in lab.hosts):
-        log("lab %s is not up: run tests/lab/lab up --lab %s" % (lab.name, lab.path))
+        log(f"lab {lab.name} is not up: run tests/lab/lab up --lab {lab.path}")
         return 3
     print(lab.inventory)
     return 0
@@ -1113,11 +1264,11 @@ def cmd_inventory(lab, args):
 def cmd_exec(lab, args):
     hosts = {h.name: h for h in lab.hosts}
     if args.host not in hosts:
-        raise LabError("no host %r in lab %s" % (args.host, lab.name))
+        raise LabError(f"no host {args.host!r} in lab {lab.name}")
     pid = host_running(hosts[args.host])
     ipid = init_pid(pid) if pid else None
     if not ipid:
-        raise LabError("host %s is not running" % args.host)
+        raise LabError(f"host {args.host} is not running")
     argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
     os.execvp("nsenter", nsenter_argv(ipid, argv or ["bash", "-l"]))
     return 1
@@ -1126,12 +1277,14 @@ def cmd_exec(lab, args):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="tests/lab/lab", description="hpsum.ports test lab")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, hlp in (("up", "build the base if needed, boot every host (idempotent)"),
-                      ("down", "remove every host, namespace, mount, cgroup and file of the lab"),
-                      ("status", "show the lab's hosts"),
-                      ("inventory", "print the path of the lab's Ansible inventory"),
-                      ("exec", "run a command inside a lab host: exec HOST -- ARGV"),
-                      ("base", "build (or find) the shared base root filesystem and print its path")):
+    for name, hlp in (
+        ("up", "build the base if needed, boot every host (idempotent)"),
+        ("down", "remove every host, namespace, mount, cgroup and file of the lab"),
+        ("status", "show the lab's hosts"),
+        ("inventory", "print the path of the lab's Ansible inventory"),
+        ("exec", "run a command inside a lab host: exec HOST -- ARGV"),
+        ("base", "build (or find) the shared base root filesystem and print its path"),
+    ):
         p = sub.add_parser(name, help=hlp)
         p.add_argument("--lab", default=DEFAULT_LAB, help="lab file (default: tests/lab/labs/default.yml)")
         if name == "exec":
@@ -1145,13 +1298,14 @@ def main(argv=None):
         if args.command == "base":
             path, built = ensure_base()
             print(path)
-            log("base %s (%s)" % (path, "built in %.1f s" % built if built else "cached"))
+            log("base {} ({})".format(path, f"built in {built:.1f} s" if built else "cached"))
             return 0
         lab = Lab(args.lab)
-        return {"up": cmd_up, "down": cmd_down, "status": cmd_status, "inventory": cmd_inventory,
-                "exec": cmd_exec}[args.command](lab, args)
+        return {"up": cmd_up, "down": cmd_down, "status": cmd_status, "inventory": cmd_inventory, "exec": cmd_exec}[
+            args.command
+        ](lab, args)
     except LabError as exc:
-        log("lab: %s" % exc)
+        log(f"lab: {exc}")
         return 1
 
 
