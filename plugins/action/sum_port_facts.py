@@ -21,7 +21,7 @@ from ansible_collections.hpsum.ports.plugins.module_utils.facts_spec import (
     SETTING_OPTIONS,
 )
 from ansible_collections.hpsum.ports.plugins.module_utils.inventory import SETTINGS, plan_args
-from ansible_collections.hpsum.ports.plugins.module_utils.plan import build_plan
+from ansible_collections.hpsum.ports.plugins.module_utils.plan import build_plan, check_plan
 
 
 class _CachedHostVars:
@@ -54,6 +54,10 @@ class ActionModule(ActionBase):
                                                         mutually_exclusive=MUTUALLY_EXCLUSIVE)
         me = task_vars.get("inventory_hostname")
         try:
+            if args["use_plan"] is not None:
+                result.update(changed=False, ansible_facts={"sum_ports": check_plan(args["use_plan"])})
+                return result
+            args.pop("use_plan")
             if not args.pop("from_inventory"):
                 args.pop("hosts")
                 result.update(changed=False, ansible_facts={"sum_ports": build_plan(args)})

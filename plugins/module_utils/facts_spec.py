@@ -14,10 +14,11 @@ from ansible_collections.hpsum.ports.plugins.module_utils.plan import DEFAULTS
 ARGUMENT_SPEC = {
     "from_inventory": {"type": "bool", "default": False},
     "hosts": {"type": "list", "elements": "str"},
+    "use_plan": {"type": "dict"},
     "host_role": {"type": "str", "choices": list(pm.HOST_ROLES)},
     "node_type": {"type": "str", "choices": list(pm.NODE_TYPES)},
     "sum_server_os": {"type": "str", "choices": list(pm.SERVER_OSES)},
-    "sum_version": {"type": "str", "required": True},
+    "sum_version": {"type": "str"},
     "phases": {"type": "list", "elements": "str", "choices": list(pm.PHASES), "default": DEFAULTS["phases"]},
     "http_port": {"type": "int", "default": DEFAULTS["http_port"]},
     "https_port": {"type": "int", "default": DEFAULTS["https_port"]},
@@ -29,8 +30,8 @@ ARGUMENT_SPEC = {
     "sum_servers": {"type": "list", "elements": "str", "default": []},
 }
 REQUIRED_BY = {"hosts": ("from_inventory",)}
-REQUIRED_IF = [("host_role", "node", ("node_type",)), ("from_inventory", False, ("host_role", "sum_server_os"))]
+REQUIRED_IF = [("host_role", "node", ("node_type",))]
 # from_inventory: the options that are fleet settings, and the sum_plan variable each stands for.
 SETTING_OPTIONS = ("sum_version", "phases", "http_port", "https_port", "ftp_port", "browser_sources", "optional_ports")
 MUTUALLY_EXCLUSIVE = [("from_inventory", "host_role"), ("from_inventory", "node_type"),
-                      ("from_inventory", "sum_server_os")]
+                      ("from_inventory", "sum_server_os"), ("use_plan", "host_role"), ("use_plan", "from_inventory")]

@@ -31,14 +31,15 @@ def node_group(host: str, group_names: t.Sequence[str], node_type: t.Optional[st
     return "%s_nodes" % (node_type or "other")
 
 
-def flow_rows(plans: Plans, group_names: t.Optional[t.Mapping[str, t.Sequence[str]]] = None) -> t.List[t.Dict]:
+def flow_rows(plans: Plans,
+              group_names: t.Optional[t.Mapping[str, t.Sequence[str]]] = None) -> t.List[t.Dict[str, t.Any]]:
     """One row per (source address, destination address, protocol, port) the fleet needs."""
     group_names = group_names or {}
     owner = {}
     for host, plan in plans.items():
         for address in plan.get("addresses") or []:
             owner.setdefault(address, host)
-    rows: "collections.OrderedDict[t.Tuple[str, str, str, str, str, int], t.Dict[str, t.Any]]" = collections.OrderedDict()
+    rows: t.Dict[t.Tuple[str, str, str, str, str, int], t.Dict[str, t.Any]] = collections.OrderedDict()
 
     def add(src: str, src_addr: str, dst: str, dst_addr: str, rule: t.Mapping[str, t.Any], group: str) -> None:
         key = (src, src_addr, dst, dst_addr, rule["protocol"], rule["port"])

@@ -19,7 +19,7 @@ import re
 import typing as t
 
 from ansible_collections.hpsum.ports.plugins.module_utils import port_matrix as pm
-from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError, option_error
+from ansible_collections.hpsum.ports.plugins.module_utils.errors import option_error
 
 _VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 LOOPBACK_PEERS = ("127.0.0.1", "::1")
@@ -383,3 +383,22 @@ def _as_list(option: str, value: t.Any) -> t.List[t.Any]:
     if not isinstance(value, (list, tuple)):
         raise option_error(option, value, "must be a list")
     return list(value)
+
+
+PLAN_KEYS = ("host_role", "node_type", "sum_server_os", "sum_version", "version_column", "http_port", "https_port",
+             "ftp_port", "phases", "wmi", "firewall", "addresses", "sum_servers", "esxi", "rules")
+RULE_KEYS = ("direction", "protocol", "port", "peers", "phases", "required", "reason")
+
+
+def check_plan(value: t.Any, option: str = "use_plan") -> t.Dict[str, t.Any]:
+    """A plan made by build_plan (for example returned earlier and passed back): its shape is checked."""
+    if not isinstance(value, dict) or sorted(value) != sorted(PLAN_KEYS):
+        raise option_error(option, value if not isinstance(value, dict) else sorted(value),
+                           "is not a plan from sum_port_facts (keys %s)" % ", ".join(PLAN_KEYS))
+    for index, rule in enumerate(value["rules"] if isinstance(value["rules"], list) else [None]):
+        if not isinstance(rule, dict) or sorted(rule) != sorted(RULE_KEYS):
+            raise option_error("%s.rules[%d]" % (option, index), rule, "is not a rule (keys %s)" % ", ".join(RULE_KEYS))
+        check_choice("%s.rules[%d].direction" % (option, index), rule["direction"], ("in", "out"))
+        check_choice("%s.rules[%d].protocol" % (option, index), rule["protocol"], ("tcp", "udp"))
+        check_port("%s.rules[%d].port" % (option, index), rule["port"])
+    return value

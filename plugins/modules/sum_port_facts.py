@@ -40,7 +40,9 @@ attributes:
     description: Action returns an C(ansible_facts) dictionary that will update existing host facts.
     support: full
   action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    description:
+      - Indicates this has a corresponding action plugin so some parts of the options can be executed on the
+        controller.
     support: full
     details: Computed entirely on the controller by the action plugin.
   platform:
@@ -66,8 +68,14 @@ options:
         C(hpsum.ports.sum_plan) role plans a large fleet without a task per host.
     type: list
     elements: str
+  use_plan:
+    description:
+      - A plan returned in RV(plans) by an earlier call with O(hosts), set as this host's RV(ansible_facts.sum_ports)
+        after its shape is checked. With C(delegate_to) and C(delegate_facts) in a loop, this publishes a
+        fleet's plans computed in one pass.
+    type: dict
   host_role:
-    description: What this host is. Required unless O(from_inventory=true).
+    description: What this host is. Required unless O(from_inventory=true) or O(use_plan) is given.
     type: str
     choices: [sum_server, node]
   node_type:
@@ -78,15 +86,14 @@ options:
   sum_server_os:
     description:
       - The OS of the SUM server (of this host when it is one, of its SUM server when it is a node).
-      - Required unless O(from_inventory=true).
+      - Required unless O(from_inventory=true) or O(use_plan) is given.
     type: str
     choices: [windows, linux]
   sum_version:
     description:
-      - SUM version C(X.Y.Z). C(<= 7.2.1) and C(>= 7.3.0) pick the "from target" column; versions between them
+      - SUM version C(X.Y.Z). Required unless O(use_plan) is given. C(<= 7.2.1) and C(>= 7.3.0) pick the "from target" column; versions between them
         are not on the page and are rejected.
     type: str
-    required: true
   phases:
     description: The phases to plan for.
     type: list
@@ -338,6 +345,8 @@ def main() -> None:
     if module.params.pop("from_inventory"):
         module.fail_json(msg="from_inventory: true needs the action plugin (the inventory is on the controller)")
     module.params.pop("hosts")
+    if module.params.pop("use_plan") is not None:
+        module.fail_json(msg="use_plan needs the action plugin")
     try:
         plan = build_plan(module.params)
     except SumPortsError as exc:

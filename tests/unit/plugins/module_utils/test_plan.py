@@ -98,11 +98,8 @@ def test_every_cell_server_mirrors_node(server_os: str, node_type: str, version:
               for (d, p, n), v in _expected_node(node_type, version, phases, *ports).items()}
     got = _as_map(facts["rules"])
     loopback = ("in", "tcp", ports[1])
-    if loopback in mirror:  # the node's HTTPS callback merges with rule 1 on the same key
-        ph, _req = mirror[loopback]
-        mirror[loopback] = (phases, True)
-    else:
-        mirror[loopback] = (phases, True)
+    # rule 1 on the same key as a node's HTTPS callback: merged, required, all phases
+    mirror[loopback] = (phases, True)
     assert got == mirror
     for rule in facts["rules"]:
         expected_peers = [node] if (rule["direction"], rule["protocol"], rule["port"]) != loopback else None
