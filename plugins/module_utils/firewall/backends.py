@@ -57,21 +57,15 @@ def _iptables_in_use(runner: Runner) -> bool:
 
 
 def detect(runner: Runner) -> str:
-    """The active firewall: firewalld running, ufw active, iptables in use, else nftables."""
+    """The active firewall: firewalld running, ufw active, iptables in use or persisted, else nftables."""
     if FirewalldBackend(runner).available():
         return "firewalld"
     if UfwBackend(runner).available():
         return "ufw"
-    if _iptables_in_use(runner):
+    # iptables with rules, or persisted the netfilter-persistent way (an open host has no rules yet).
+    if _iptables_in_use(runner) or runner.read("/etc/iptables/rules.v4") is not None:
         return "iptables"
-    nft = runner.which("nft")
-    if nft:
-        rc, out, _err = runner.run([nft, "list", "tables"], check=False)
-        if rc == 0 and out.strip():
-            return "nftables"
-    if runner.read("/etc/iptables/rules.v4") is not None:
-        return "iptables"
-    if nft:
+    if runner.which("nft"):
         return "nftables"
     if runner.which("iptables-save"):
         return "iptables"

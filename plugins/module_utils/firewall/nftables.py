@@ -67,6 +67,11 @@ def fits_family(entry: Entry, family: str) -> bool:
     return entry.family is None or family == "inet" or (family == "ip") == (entry.family == 4)
 
 
+def _iptables_nft(key: t.Tuple[str, str, str]) -> bool:
+    """A built-in chain of iptables-nft (table ip/ip6 filter, chain INPUT...): iptables' to manage, not ours."""
+    return key[0] in ("ip", "ip6") and key[1] == "filter" and key[2] in ("INPUT", "FORWARD", "OUTPUT")
+
+
 def _is_drop(rule: t.Mapping[str, t.Any]) -> bool:
     return any(isinstance(expr, dict) and ("drop" in expr or "reject" in expr) for expr in rule.get("expr", []))
 
@@ -93,7 +98,7 @@ class Ruleset:
         return [
             key for key, chain in self.chains.items()
             if chain.get("hook") == hook and chain.get("type") == "filter" and key[0] in FAMILIES
-            and (key[0], key[1]) != OWN_TABLE
+            and (key[0], key[1]) != OWN_TABLE and not _iptables_nft(key)
         ]
 
     def filters(self, key: t.Tuple[str, str, str]) -> bool:

@@ -18,6 +18,7 @@ from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
 import re
 import typing as t
 
@@ -37,14 +38,31 @@ _NUMBERED = re.compile(r"^\[\s*(\d+)\]\s+(.*?)(?:\s+#\s*(.*))?$")
 _DEFAULTS = re.compile(r"^Default:\s*(.*)$", re.M)
 
 
-def ufw_args(entry: Entry) -> t.List[str]:
-    """The ``ufw prepend`` arguments of one entry (after ``prepend``)."""
+# ufw keeps one rule per match: a "deny from any" would collide with the user's own "allow 22/tcp"
+# (ufw skips it as existing). Two halves of each address space match the same sources and are
+# rules of their own.
+HALVES = {4: ("0.0.0.0/1", "128.0.0.0/1"), 6: ("::/1", "8000::/1")}
+
+
+def ufw_args(entry: Entry, source: t.Optional[str] = None) -> t.List[str]:
+    """The ``ufw prepend`` arguments of one entry (after ``prepend``); ``source`` overrides the peer."""
     action = "deny" if entry.kind == "drop" else "allow"
     if entry.hook == "input":
-        args = [action, "in", "proto", entry.protocol, "from", entry.net or "any", "to", "any", "port", str(entry.port)]
+        args = [action, "in", "proto", entry.protocol, "from", source or entry.net or "any", "to", "any", "port",
+                str(entry.port)]
     else:
         args = [action, "out", "proto", entry.protocol, "to", entry.net or "any", "port", str(entry.port)]
     return [*args, "comment", entry.key]
+
+
+def ufw_rules(entry: Entry, ipv6: bool) -> t.List[t.Tuple[int, t.List[str]]]:
+    """(family, prepend arguments) of the ufw rules one entry makes; family 0 means both."""
+    if entry.kind == "drop":
+        families = [4, 6] if ipv6 else [4]
+        return [(f, ufw_args(entry, half)) for f in families for half in HALVES[f]]
+    if entry.family is None:
+        return [(0, ufw_args(entry))]
+    return [(entry.family, ufw_args(entry))]
 
 
 def parse_numbered(text: str) -> t.List[t.Tuple[int, bool, str]]:
@@ -53,8 +71,21 @@ def parse_numbered(text: str) -> t.List[t.Tuple[int, bool, str]]:
     for line in text.splitlines():
         match = _NUMBERED.match(line.strip())
         if match:
-            rules.append((int(match.group(1)), "(v6)" in match.group(2), (match.group(3) or "").strip()))
+            rules.append((int(match.group(1)), _is_v6(match.group(2)), (match.group(3) or "").strip()))
     return rules
+
+
+def _is_v6(text: str) -> bool:
+    """ufw marks "Anywhere (v6)" rules; a rule with an IPv6 address shows only the address."""
+    if "(v6)" in text:
+        return True
+    for word in text.split():
+        try:
+            if ipaddress.ip_network(word, strict=False).version == 6:
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 def parse_defaults(text: str) -> t.Dict[str, str]:
@@ -118,10 +149,11 @@ class UfwBackend(Backend):
     def target(self, snapshot: Snapshot, entries: t.Sequence[Entry]) -> Target:
         """Lines as ufw lists them after our prepends: v4 entries, then v6 entries."""
         chosen = [e for e in entries if e.kind != "lo" and (e.hook == "input" or snapshot.outbound_filtered)]
-        lines = ["v4: %s" % e.key for e in chosen if e.family in (None, 4)]
+        rules = [rule for e in chosen for rule in ufw_rules(e, self.ipv6())]
+        lines = ["v4: %s" % args[-1] for family, args in rules if family in (0, 4)]
         if self.ipv6():
-            lines += ["v6: %s" % e.key for e in chosen if e.family in (None, 6)]
-        return Target(lines, {}, entries=chosen)
+            lines += ["v6: %s" % args[-1] for family, args in rules if family in (0, 6)]
+        return Target(lines, {}, rules=[args for _family, args in rules])
 
     def apply(self, snapshot: Snapshot, target: Target, hook: FailHook) -> None:
         """Delete ours, prepend the wanted ones in reverse order; on failure restore files and reload."""
@@ -133,10 +165,10 @@ class UfwBackend(Backend):
                 if first:
                     hook.step_done("ufw delete %d" % number)
                     first = False
-            for entry in reversed(target.extra["entries"]):
-                self.runner.run([cmd, "prepend", *ufw_args(entry)])
+            for args in reversed(target.extra["rules"]):
+                self.runner.run([cmd, "prepend", *args])
                 if first:
-                    hook.step_done("ufw prepend %s" % entry.key)
+                    hook.step_done("ufw prepend %s" % args[-1])
                     first = False
             if hook.bad_rule:
                 self.runner.run([cmd, "prepend", "allow", "in", "proto", "tcp", "to", "any", "port", "99999"])

@@ -78,7 +78,6 @@ def test_real_run_writes_conf(run_module: t.Any, host: t.Any, tmp_path: pathlib.
 
 def test_detects_nftables(run_module: t.Any, host: t.Any) -> None:
     fake = nft_host(host)
-    fake.table[("/usr/sbin/nft", "list", "tables")] = (0, "table inet filter\n", "")
     result = run_module(host_firewall.main, {"rules": RULES, "persist": False}, check_mode=True)
     assert result["backend"] == "nftables"
 
