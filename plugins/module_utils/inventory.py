@@ -43,8 +43,12 @@ def _host_error(host: str, variable: str, value: t.Any, problem: str) -> SumPort
 def address_of(host: str, hvars: t.Mapping[str, t.Any]) -> str:
     """The address SUM uses for a host: sum_address, else ansible_host, else the inventory name."""
     value = hvars.get("sum_address") or hvars.get("ansible_host") or host
-    variable = "sum_address" if hvars.get("sum_address") else ("ansible_host" if hvars.get("ansible_host")
-                                                                 else "inventory_hostname")
+    if hvars.get("sum_address"):
+        variable = "sum_address"
+    elif hvars.get("ansible_host"):
+        variable = "ansible_host"
+    else:
+        variable = "inventory_hostname"
     try:
         return plan_lib.check_address(variable, value)
     except SumPortsError:
@@ -89,8 +93,8 @@ def servers_of(host: str, hvars: t.Mapping[str, t.Any], sum_servers: t.Sequence[
         raise _host_error(host, "sum_server", value, "must be an inventory name or a list of them")
     for name in names:
         if name not in sum_servers:
-            raise _host_error(host, "sum_server", value, "names %s, which is not in group %s" % (name,
-                                                                                                SUM_SERVERS_GROUP))
+            problem = "names %s, which is not in group %s" % (name, SUM_SERVERS_GROUP)
+            raise _host_error(host, "sum_server", value, problem)
     if not names:
         raise _host_error(host, "sum_server", value, "gives no SUM server: group %s is empty" % SUM_SERVERS_GROUP)
     return names
@@ -129,8 +133,9 @@ def plan_args(host: str, hostvars: HostVars, groups: t.Mapping[str, t.Sequence[s
         mine = _settings(svars, defaults)
         mine = {k: mine[k] for k in NODE_SETTINGS}
         if settings is not None and mine != settings:
-            raise _host_error(host, "sum_server", servers, "names SUM servers with different settings (%s); a "
-                                                          "node's SUM servers must agree" % ", ".join(servers))
+            problem = "names SUM servers with different settings (%s); a node's SUM servers must agree" % (
+                ", ".join(servers))
+            raise _host_error(host, "sum_server", servers, problem)
         settings = mine
     if len(server_oses) > 1:
         raise _host_error(host, "sum_server", servers, "mixes Windows and Linux SUM servers; plan them apart")

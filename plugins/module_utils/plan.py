@@ -93,8 +93,8 @@ def check_address(option: str, value: t.Any, networks: bool = False) -> str:
             return str(ipaddress.ip_network(text, strict=True))
         return str(ipaddress.ip_address(text))
     except ValueError as exc:
-        raise option_error(option, value, "is not an IP %s (%s)" % ("address or network" if networks else "address",
-                                                                   exc)) from None
+        kind = "address or network" if networks else "address"
+        raise option_error(option, value, "is not an IP %s (%s)" % (kind, exc)) from None
 
 
 def check_phases(value: t.Any) -> t.List[str]:
@@ -331,8 +331,8 @@ def build_plan(options: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     optional_ports = opts["optional_ports"]
     if not isinstance(optional_ports, bool):
         raise option_error("optional_ports", optional_ports, "is not a boolean")
-    addresses = _unique(check_address("addresses[%d]" % i, a) for i, a in enumerate(_as_list("addresses",
-                                                                                              opts["addresses"])))
+    addresses = _unique(check_address("addresses[%d]" % i, a)
+                        for i, a in enumerate(_as_list("addresses", opts["addresses"])))
     sum_servers = [str(s) for s in _as_list("sum_servers", opts["sum_servers"])]
     browser_sources = _unique(check_address("browser_sources[%d]" % i, s, networks=True)
                               for i, s in enumerate(_as_list("browser_sources", opts["browser_sources"])))

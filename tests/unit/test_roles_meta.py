@@ -20,8 +20,8 @@ def test_argument_spec_equals_defaults(role: pathlib.Path) -> None:
     options = _load(role / "meta" / "argument_specs.yml")["argument_specs"]["main"]["options"]
     assert sorted(options) == sorted(defaults), "variables differ between argument spec and defaults"
     for name, spec in options.items():
-        assert spec.get("default") == defaults[name], "%s: default %r != %r" % (name, spec.get("default"),
-                                                                                 defaults[name])
+        assert spec.get("default") == defaults[name], "%s: default %r != %r" % (
+            name, spec.get("default"), defaults[name])
         assert name.startswith(role.name + "_"), "%s is not prefixed with the role name" % name
 
 

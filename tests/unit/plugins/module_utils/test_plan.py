@@ -76,8 +76,8 @@ CELLS = [
 
 
 @pytest.mark.parametrize("server_os,node_type,version,phases,ports", CELLS)
-def test_every_cell_node(server_os: str, node_type: str, version: str, phases: t.List[str],
-                         ports: t.Tuple[int, int]) -> None:
+def test_every_cell_node(
+        server_os: str, node_type: str, version: str, phases: t.List[str], ports: t.Tuple[int, int]) -> None:
     facts = plan.build_plan(_opts(sum_server_os=server_os, node_type=node_type, sum_version=version,
                                   phases=phases, http_port=ports[0], https_port=ports[1]))
     assert _as_map(facts["rules"]) == _expected_node(node_type, version, phases, *ports)
@@ -88,8 +88,8 @@ def test_every_cell_node(server_os: str, node_type: str, version: str, phases: t
 
 
 @pytest.mark.parametrize("server_os,node_type,version,phases,ports", CELLS)
-def test_every_cell_server_mirrors_node(server_os: str, node_type: str, version: str, phases: t.List[str],
-                                       ports: t.Tuple[int, int]) -> None:
+def test_every_cell_server_mirrors_node(
+        server_os: str, node_type: str, version: str, phases: t.List[str], ports: t.Tuple[int, int]) -> None:
     node = "198.18.0.20"
     facts = plan.build_plan({"host_role": "sum_server", "sum_server_os": server_os, "sum_version": version,
                              "phases": phases, "http_port": ports[0], "https_port": ports[1],
@@ -254,8 +254,8 @@ def test_rule7_esxi_needs_no_custom_rule_on_80_443() -> None:
 
 
 def test_rule8_server_lists_every_address_of_a_node() -> None:
-    facts = _server(sum_version="7.2.1", peers=[{"address": "198.18.0.41", "node_type": "hpux"},
-                                                 {"address": "198.18.0.141", "node_type": "hpux"}])
+    peers = [{"address": "198.18.0.41", "node_type": "hpux"}, {"address": "198.18.0.141", "node_type": "hpux"}]
+    facts = _server(sum_version="7.2.1", peers=peers)
     assert _rule(facts, "out", 22)["peers"] == ["198.18.0.41", "198.18.0.141"]
     assert _rule(facts, "in", 63001)["peers"] == ["198.18.0.41", "198.18.0.141"]
 
