@@ -188,7 +188,7 @@ rules:
   elements: str
   sample: ["in 22/tcp from 198.18.0.10/32: accept", "in 22/tcp: drop new connections from other sources"]
 added:
-  description: State lines (tables, chains, policies and tagged rules) added by this run (or that would be, in check mode).
+  description: State lines (tables, chains, policies, tagged rules) added by this run (in check mode, that would be).
   returned: always
   type: list
   elements: str
@@ -221,6 +221,7 @@ management:
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
 from ansible_collections.hpsum.ports.plugins.module_utils.firewall.backends import run_host_firewall
 

@@ -53,7 +53,8 @@ def state(host: str, lab: labutil.LabInfo) -> t.Dict[str, str]:
 
 def differences(before: t.Mapping[str, str], after: t.Mapping[str, str]) -> t.List[str]:
     """The views that differ, with both texts, for an assertion message."""
-    return ["%s:\n--- before\n%s\n--- after\n%s" % (k, before[k], after.get(k)) for k in before if before[k] != after.get(k)]
+    return ["%s:\n--- before\n%s\n--- after\n%s" % (k, before[k], after.get(k))
+            for k in before if before[k] != after.get(k)]
 
 
 def linux_hosts(lab: labutil.LabInfo) -> t.List[str]:

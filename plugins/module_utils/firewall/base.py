@@ -152,12 +152,12 @@ def normalize_rules(rules: t.Sequence[t.Mapping[str, t.Any]], allow_any_source: 
             raise SumPortsError("%s: %r is not a mapping" % (where, rule), option=where, value=rule)
         direction = rule.get("direction")
         if direction not in DIRECTIONS:
-            raise SumPortsError("%s.direction: %r is not one of in, out" % (where, direction), option=where + ".direction",
-                                value=direction)
+            raise SumPortsError("%s.direction: %r is not one of in, out" % (where, direction),
+                                option=where + ".direction", value=direction)
         protocol = rule.get("protocol", "tcp")
         if protocol not in PROTOCOLS:
-            raise SumPortsError("%s.protocol: %r is not one of tcp, udp" % (where, protocol), option=where + ".protocol",
-                                value=protocol)
+            raise SumPortsError("%s.protocol: %r is not one of tcp, udp" % (where, protocol),
+                                option=where + ".protocol", value=protocol)
         port = rule.get("port")
         if isinstance(port, bool) or not isinstance(port, int):
             try:
@@ -292,8 +292,8 @@ class Runner:
 class Snapshot:
     """A backend's tagged state as read: ordered lines, and whatever it needs to change it."""
 
-    def __init__(self, lines: t.List[str], outbound_filtered: bool, files: t.Optional[t.Dict[str, t.Optional[bytes]]] = None,
-                 **extra: t.Any) -> None:
+    def __init__(self, lines: t.List[str], outbound_filtered: bool,
+                 files: t.Optional[t.Dict[str, t.Optional[bytes]]] = None, **extra: t.Any) -> None:
         self.lines = lines
         self.outbound_filtered = outbound_filtered
         self.files = files or {}
@@ -303,7 +303,8 @@ class Snapshot:
 class Target:
     """What a backend will make of the entries: lines to compare, files to write, private data."""
 
-    def __init__(self, lines: t.List[str], files: t.Optional[t.Dict[str, t.Optional[bytes]]] = None, **extra: t.Any) -> None:
+    def __init__(self, lines: t.List[str], files: t.Optional[t.Dict[str, t.Optional[bytes]]] = None,
+                 **extra: t.Any) -> None:
         self.lines = lines
         self.files = files or {}
         self.extra = extra

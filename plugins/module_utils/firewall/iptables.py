@@ -287,7 +287,8 @@ class IptablesBackend(Backend):
             for family, table in sorted(tables.items()):
                 chains = target.extra["chains"][family]
                 current = {c: table.chain_rules(c) for c in CHAINS.values() if c in table.policies}
-                if current == chains and {(BASES[h], c) for h, c in CHAINS.items() if c in chains} == set(table.jumps()):
+                jumps = {(BASES[h], c) for h, c in CHAINS.items() if c in chains}
+                if current == chains and jumps == set(table.jumps()):
                     continue
                 self._restore(family, restore_script(table, chains, hook.bad_rule and family == max(tables)))
                 done.append(family)

@@ -52,8 +52,8 @@ def render_rule(entry: Entry) -> str:
         return 'iifname "lo" return comment %s' % _quote(entry.key)
     parts = []
     if entry.net:
-        parts.append("%s %s %s" % ("ip" if entry.family == 4 else "ip6", "saddr" if entry.address_side == "src" else "daddr",
-                                   entry.net))
+        family = "ip" if entry.family == 4 else "ip6"
+        parts.append("%s %s %s" % (family, "saddr" if entry.address_side == "src" else "daddr", entry.net))
     parts.append("%s %s %d" % (entry.protocol, "sport" if entry.port_side == "src" else "dport", entry.port))
     if entry.conntrack:
         parts.append("ct state %s" % entry.conntrack)
@@ -252,7 +252,8 @@ class NftablesBackend(Backend):
             existing = {(k[2], tgt) for k, _h, tgt in jumps if k[:2] == (family, table)}
             for base, chain in slot["jumps"]:
                 if (base, chain) not in existing:
-                    out.append("insert rule %s %s %s jump %s comment %s" % (family, table, base, chain, _quote(JUMP_KEY)))
+                    out.append("insert rule %s %s %s jump %s comment %s"
+                               % (family, table, base, chain, _quote(JUMP_KEY)))
         if bad_rule:
             out.append("add rule inet hpsum_ports_no_such_table input tcp dport 1 accept")
         return "".join(line + "\n" for line in out)

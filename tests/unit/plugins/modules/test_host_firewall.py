@@ -10,6 +10,7 @@ import typing as t
 
 import pytest
 from ansible.module_utils import basic
+
 from ansible_collections.hpsum.ports.plugins.modules import host_firewall
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "module_utils" / "firewall" / "fixtures"
@@ -37,7 +38,8 @@ class Host:
 def host(monkeypatch: pytest.MonkeyPatch) -> t.Callable[..., Host]:
     def make(table: t.Dict[t.Tuple[str, ...], t.Tuple[int, str, str]], commands: t.Sequence[str]) -> Host:
         fake = Host(table, commands)
-        monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda module, *a, **k: fake.run_command(module, *a, **k))
+        monkeypatch.setattr(basic.AnsibleModule, "run_command",
+                            lambda module, *a, **k: fake.run_command(module, *a, **k))
         monkeypatch.setattr(basic.AnsibleModule, "get_bin_path",
                             lambda module, *a, **k: fake.get_bin_path(module, *a, **k))
         monkeypatch.delenv("SSH_CONNECTION", raising=False)
@@ -77,7 +79,7 @@ def test_real_run_writes_conf(run_module: t.Any, host: t.Any, tmp_path: pathlib.
 
 
 def test_detects_nftables(run_module: t.Any, host: t.Any) -> None:
-    fake = nft_host(host)
+    nft_host(host)
     result = run_module(host_firewall.main, {"rules": RULES, "persist": False}, check_mode=True)
     assert result["backend"] == "nftables"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import typing as t
 
 import pytest
+
 from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
 from ansible_collections.hpsum.ports.plugins.module_utils.firewall import base
 from ansible_collections.hpsum.ports.plugins.module_utils.firewall.base import Entry, Options

@@ -9,6 +9,7 @@ import typing as t
 import xml.etree.ElementTree as ET
 
 import pytest
+
 from ansible_collections.hpsum.ports.plugins.module_utils.firewall import firewalld
 from ansible_collections.hpsum.ports.plugins.module_utils.firewall.base import (
     Entry,
@@ -26,7 +27,7 @@ POLICIES = """allow-host-ipv6
   target: CONTINUE
   ingress-zones: ANY
   egress-zones: HOST
-  rich rules: 
+  rich rules:
 \trule family="ipv6" icmp-type name="neighbour-advertisement" accept
 """
 OURS = POLICIES + """hpsum_ports_in (active)
@@ -34,7 +35,7 @@ OURS = POLICIES + """hpsum_ports_in (active)
   target: CONTINUE
   ingress-zones: ANY
   egress-zones: HOST
-  rich rules: 
+  rich rules:
 \trule priority="-2" family="ipv4" source address="198.18.0.10/32" port port="22" protocol="tcp" accept
 \trule priority="-1" port port="22" protocol="tcp" drop
 """
@@ -54,7 +55,8 @@ RICH_IN = [
 
 
 def make(replay: t.Any, policies: str = POLICIES, rich: t.Sequence[str] = (), files: t.Optional[dict] = None,
-         permanent_zones: str = ZONES, reload: t.Any = (0, "success", "")) -> t.Tuple[firewalld.FirewalldBackend, t.Any]:
+         permanent_zones: str = ZONES, reload: t.Any = (0, "success", "")
+         ) -> t.Tuple[firewalld.FirewalldBackend, t.Any]:
     table = {
         (CMD, "--list-all-policies"): (0, policies, ""),
         (CMD, "--permanent", "--list-all-policies"): (0, policies.replace(" (active)", ""), ""),
@@ -92,9 +94,11 @@ def test_policy_xml_is_valid_and_tagged() -> None:
         ('rule priority="-2" family="ipv4" source address="198.18.0.10" port port="22" protocol="tcp" accept', "input",
          "hpsum.ports:in:tcp:22:198.18.0.10/32:accept"),
         (RICH_IN[0], "input", "hpsum.ports:in:tcp:22:any:drop"),
-        ('rule priority="-3" family="ipv6" source address="2001:db8::1" port port="2222" protocol="tcp" accept', "input",
+        ('rule priority="-3" family="ipv6" source address="2001:db8::1" port port="2222" protocol="tcp" accept',
+         "input",
          "hpsum.ports:in:tcp:2222:2001:db8::1/128:mgmt"),
-        ('rule priority="-2" family="ipv4" destination address="198.18.0.10/32" port port="63001" protocol="tcp" accept',
+        ('rule priority="-2" family="ipv4" destination address="198.18.0.10/32" port port="63001" protocol="tcp" '
+         'accept',
          "output", "hpsum.ports:out:tcp:63001:198.18.0.10/32:accept"),
         ('rule family="ipv4" source address="1.2.3.4" accept', "input", None),
         ('rule priority="-1" port port="22" protocol="tcp" accept', "input", None),
@@ -113,7 +117,8 @@ def test_open_host_check_real(replay: t.Any) -> None:
     be, runner = make(replay)
     check = HostFirewall(be, RULES, Options(), check_mode=True).run()
     assert check["changed"] and check["files"] == [IN_XML] and runner.writes == []
-    assert check["added"] == ["policy hpsum_ports_in", "policy hpsum_ports_in: hpsum.ports:in:tcp:22:198.18.0.10/32:accept",
+    assert check["added"] == ["policy hpsum_ports_in",
+                              "policy hpsum_ports_in: hpsum.ports:in:tcp:22:198.18.0.10/32:accept",
                               "policy hpsum_ports_in: hpsum.ports:in:tcp:22:any:drop"]
     assert check["not_applied"] == ["out 63001/tcp: outbound is not filtered on this host"]
     real = HostFirewall(be, RULES, Options(), check_mode=False).run()

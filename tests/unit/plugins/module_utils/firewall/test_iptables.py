@@ -8,6 +8,7 @@ from __future__ import annotations
 import typing as t
 
 import pytest
+
 from ansible_collections.hpsum.ports.plugins.module_utils.firewall import iptables
 from ansible_collections.hpsum.ports.plugins.module_utils.firewall.base import (
     Entry,

@@ -9,6 +9,7 @@ import pathlib
 import typing as t
 
 import pytest
+
 from ansible_collections.hpsum.ports.plugins.module_utils.firewall import nftables
 from ansible_collections.hpsum.ports.plugins.module_utils.firewall.base import (
     Entry,
@@ -28,7 +29,8 @@ RULES = [
     {"direction": "out", "protocol": "tcp", "port": 63001, "peers": ["198.18.0.10"]},
 ]
 OPTIONS = Options(management_sources=("198.18.0.1/32",), management_port=22)
-FOREIGN_CONF = b"#!/usr/sbin/nft -f\nflush ruleset\n\ntable inet filter {\n\tchain input {\n\t\ttype filter hook input priority 0; policy drop;\n\t}\n}\n"
+FOREIGN_CONF = (b"#!/usr/sbin/nft -f\nflush ruleset\n\ntable inet filter {\n\tchain input {\n"
+                b"\t\ttype filter hook input priority 0; policy drop;\n\t}\n}\n")
 
 
 def fixture(name: str) -> str:
@@ -97,8 +99,9 @@ def test_locked_host_check_then_real(replay: t.Any) -> None:
     real = HostFirewall(be, RULES, OPTIONS, check_mode=False).run()
     assert real["diff"] == check["diff"]
     script = dict(runner.calls)[(NFT, "-f", "-")]
-    assert script.splitlines()[:3] == ["add chain inet filter hpsum_ports_in", "flush chain inet filter hpsum_ports_in",
-                                       'add rule inet filter hpsum_ports_in iifname "lo" return comment "hpsum.ports:lo"']
+    assert script.splitlines()[:3] == [
+        "add chain inet filter hpsum_ports_in", "flush chain inet filter hpsum_ports_in",
+        'add rule inet filter hpsum_ports_in iifname "lo" return comment "hpsum.ports:lo"']
     assert script.splitlines()[-1] == 'insert rule inet filter input jump hpsum_ports_in comment "hpsum.ports:jump"'
     conf = runner.files[CONF]
     assert conf.startswith(FOREIGN_CONF) and conf.rstrip().endswith(nftables.END.encode())

@@ -8,6 +8,7 @@ from __future__ import annotations
 import typing as t
 
 import pytest
+
 from ansible_collections.hpsum.ports.plugins.module_utils.firewall import ufw
 from ansible_collections.hpsum.ports.plugins.module_utils.firewall.base import (
     Entry,
@@ -35,16 +36,20 @@ NUMBERED_LOCKED = """Status: active
 [ 1] 22/tcp                     ALLOW IN    Anywhere
 [ 2] 22/tcp (v6)                ALLOW IN    Anywhere (v6)
 """
+# As ufw 0.36.2 (Debian 12) prints it in the lab: IPv6 rules with an address carry no "(v6)".
 NUMBERED_APPLIED = """Status: active
 
      To                         Action      From
      --                         ------      ----
 [ 1] 22/tcp                     ALLOW IN    198.18.0.10                # hpsum.ports:in:tcp:22:198.18.0.10/32:accept
-[ 2] 198.18.0.10 63001/tcp      ALLOW OUT   Anywhere                   (out) # hpsum.ports:out:tcp:63001:198.18.0.10/32:accept
-[ 3] 22/tcp                     DENY IN     Anywhere                   # hpsum.ports:in:tcp:22:any:drop
-[ 4] 22/tcp                     ALLOW IN    Anywhere
-[ 5] 22/tcp (v6)                DENY IN     Anywhere (v6)              # hpsum.ports:in:tcp:22:any:drop
-[ 6] 22/tcp (v6)                ALLOW IN    Anywhere (v6)
+[ 2] 198.18.0.10 63001/tcp      ALLOW OUT   Anywhere                   (out) \
+# hpsum.ports:out:tcp:63001:198.18.0.10/32:accept
+[ 3] 22/tcp                     DENY IN     0.0.0.0/1                  # hpsum.ports:in:tcp:22:any:drop
+[ 4] 22/tcp                     DENY IN     128.0.0.0/1                # hpsum.ports:in:tcp:22:any:drop
+[ 5] 22/tcp                     ALLOW IN    Anywhere
+[ 6] 22/tcp                     DENY IN     ::/1                       # hpsum.ports:in:tcp:22:any:drop
+[ 7] 22/tcp                     DENY IN     8000::/1                   # hpsum.ports:in:tcp:22:any:drop
+[ 8] 22/tcp (v6)                ALLOW IN    Anywhere (v6)
 """
 RULES = [{"direction": "in", "port": 22, "peers": ["198.18.0.10"]},
          {"direction": "out", "port": 63001, "peers": ["198.18.0.10"]}]
@@ -66,7 +71,8 @@ def make(replay: t.Any, numbered: str, verbose: str = VERBOSE_LOCKED) -> t.Tuple
          "allow in proto tcp from 198.18.0.10/32 to any port 22 comment hpsum.ports:in:tcp:22:198.18.0.10/32:accept"),
         (Entry("out", "udp", 137, "198.18.0.10/32", "accept"),
          "allow out proto udp to 198.18.0.10/32 port 137 comment hpsum.ports:out:udp:137:198.18.0.10/32:accept"),
-        (Entry("in", "tcp", 22, "", "drop"), "deny in proto tcp from any to any port 22 comment hpsum.ports:in:tcp:22:any:drop"),
+        (Entry("in", "tcp", 22, "", "drop"),
+         "deny in proto tcp from any to any port 22 comment hpsum.ports:in:tcp:22:any:drop"),
         (Entry("in", "tcp", 22, "198.18.0.1/32", "mgmt"),
          "allow in proto tcp from 198.18.0.1/32 to any port 22 comment hpsum.ports:in:tcp:22:198.18.0.1/32:mgmt"),
     ],
@@ -75,11 +81,21 @@ def test_ufw_args(entry: Entry, args: str) -> None:
     assert " ".join(ufw.ufw_args(entry)) == args
 
 
+def test_drops_are_address_halves() -> None:
+    # ufw would skip "deny from any port 22" as a duplicate of the user's own "allow 22/tcp"
+    rules = ufw.ufw_rules(Entry("in", "tcp", 22, "", "drop"), ipv6=True)
+    assert [(family, args[5]) for family, args in rules] == [(4, "0.0.0.0/1"), (4, "128.0.0.0/1"), (6, "::/1"),
+                                                             (6, "8000::/1")]
+    assert len(ufw.ufw_rules(Entry("in", "tcp", 22, "", "drop"), ipv6=False)) == 2
+    assert ufw.ufw_rules(Entry("in", "tcp", 22, "", "accept"), ipv6=True)[0][0] == 0
+
+
 def test_parsers() -> None:
     assert ufw.parse_defaults(VERBOSE_LOCKED) == {"incoming": "deny", "outgoing": "deny", "routed": "disabled"}
     rules = ufw.parse_numbered(NUMBERED_APPLIED)
     assert rules[0] == (1, False, "hpsum.ports:in:tcp:22:198.18.0.10/32:accept")
-    assert rules[4] == (5, True, "hpsum.ports:in:tcp:22:any:drop") and rules[5] == (6, True, "")
+    assert rules[1] == (2, False, "hpsum.ports:out:tcp:63001:198.18.0.10/32:accept")
+    assert rules[5] == (6, True, "hpsum.ports:in:tcp:22:any:drop") and rules[7] == (8, True, "")
 
 
 def test_locked_check_real(replay: t.Any) -> None:
@@ -88,31 +104,38 @@ def test_locked_check_real(replay: t.Any) -> None:
     assert check["changed"] and check["outbound_filtered"]
     assert check["added"] == ["v4: hpsum.ports:in:tcp:22:198.18.0.10/32:accept",
                               "v4: hpsum.ports:out:tcp:63001:198.18.0.10/32:accept",
-                              "v4: hpsum.ports:in:tcp:22:any:drop", "v6: hpsum.ports:in:tcp:22:any:drop"]
-    for entry in [Entry("in", "tcp", 22, "", "drop"), Entry("out", "tcp", 63001, "198.18.0.10/32", "accept"),
-                  Entry("in", "tcp", 22, "198.18.0.10/32", "accept")]:
-        runner.table[(UFW, "prepend", *ufw.ufw_args(entry))] = (0, "Rule inserted\n", "")
+                              "v4: hpsum.ports:in:tcp:22:any:drop", "v4: hpsum.ports:in:tcp:22:any:drop",
+                              "v6: hpsum.ports:in:tcp:22:any:drop", "v6: hpsum.ports:in:tcp:22:any:drop"]
+    allow_prepends(runner)
     assert not [a for a in runner.argvs() if "prepend" in a]
     HostFirewall(be, RULES, Options(), check_mode=False).run()
     prepends = [a for a in runner.argvs() if "prepend" in a]
-    assert [a[-1] for a in prepends] == ["hpsum.ports:in:tcp:22:any:drop", "hpsum.ports:out:tcp:63001:198.18.0.10/32:accept",
-                                        "hpsum.ports:in:tcp:22:198.18.0.10/32:accept"]  # reversed: the first ends on top
+    # reversed, so that the first ends on top
+    assert [a[7] for a in prepends] == ["8000::/1", "::/1", "128.0.0.0/1", "0.0.0.0/1", "198.18.0.10/32",
+                                        "198.18.0.10/32"]
+
+
+def allow_prepends(runner: t.Any, fail: t.Optional[str] = None) -> None:
+    """Table entries for every prepend of RULES (the one whose source is ``fail`` fails)."""
+    for entry in [Entry("in", "tcp", 22, "", "drop"), Entry("out", "tcp", 63001, "198.18.0.10/32", "accept"),
+                  Entry("in", "tcp", 22, "198.18.0.10/32", "accept")]:
+        for _family, args in ufw.ufw_rules(entry, ipv6=True):
+            runner.table[(UFW, "prepend", *args)] = (1, "", "ERROR") if fail in args else (0, "Rule inserted\n", "")
 
 
 def test_applied_no_change_then_absent_deletes_highest_first(replay: t.Any) -> None:
     be, runner = make(replay, NUMBERED_APPLIED)
     assert HostFirewall(be, RULES, Options(), check_mode=False).run()["changed"] is False
-    for number in (1, 2, 3, 5):
+    for number in (1, 2, 3, 4, 6, 7):
         runner.table[(UFW, "--force", "delete", str(number))] = (0, "Rule deleted\n", "")
     closed = HostFirewall(be, RULES, Options(state="absent"), check_mode=False).run()
     assert closed["changed"]
-    assert [a[-1] for a in runner.argvs() if "delete" in a] == ["5", "3", "2", "1"]
+    assert [a[-1] for a in runner.argvs() if "delete" in a] == ["7", "6", "4", "3", "2", "1"]
 
 
 def test_failure_restores_user_files_and_reloads(replay: t.Any) -> None:
     be, runner = make(replay, NUMBERED_LOCKED)
-    runner.table[(UFW, "prepend", *ufw.ufw_args(Entry("in", "tcp", 22, "", "drop")))] = (0, "", "")
-    runner.table[(UFW, "prepend", *ufw.ufw_args(Entry("out", "tcp", 63001, "198.18.0.10/32", "accept")))] = (1, "", "ERROR")
+    allow_prepends(runner, fail="198.18.0.10/32")
     with pytest.raises(SumPortsError):
         HostFirewall(be, RULES, Options(), check_mode=False).run()
     assert runner.argvs()[-1] == (UFW, "reload")
@@ -122,7 +145,7 @@ def test_failure_restores_user_files_and_reloads(replay: t.Any) -> None:
 
 def test_injected_failure_after_first_step(replay: t.Any) -> None:
     be, runner = make(replay, NUMBERED_LOCKED)
-    runner.table[(UFW, "prepend", *ufw.ufw_args(Entry("in", "tcp", 22, "", "drop")))] = (0, "", "")
+    allow_prepends(runner)
     with pytest.raises(SumPortsError, match="injected"):
         HostFirewall(be, RULES, Options(), check_mode=False, hook=FailHook("after_first_step")).run()
     assert runner.argvs()[-1] == (UFW, "reload")
