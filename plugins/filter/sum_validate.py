@@ -11,6 +11,7 @@ __metaclass__ = type
 import typing as t
 
 from ansible.errors import AnsibleFilterError
+
 from ansible_collections.hpsum.ports.plugins.module_utils import validate_report as vr
 from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
 from ansible_collections.hpsum.ports.plugins.module_utils.inventory import addresses_of

@@ -129,6 +129,7 @@ pidfile:
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
 from ansible_collections.hpsum.ports.plugins.module_utils.listener import Listener
 

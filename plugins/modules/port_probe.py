@@ -170,6 +170,7 @@ concurrency:
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
 from ansible_collections.hpsum.ports.plugins.module_utils.probe import run_probe
 

@@ -11,6 +11,7 @@ import sys
 import typing as t
 
 import pytest
+
 from ansible_collections.hpsum.ports.plugins.module_utils import probe
 from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
 from ansible_collections.hpsum.ports.plugins.module_utils.probe import Target

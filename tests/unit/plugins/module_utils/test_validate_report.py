@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from _fleet import GROUPS, HOSTVARS, fleet, groups_of
+
 from ansible_collections.hpsum.ports.plugins.module_utils import validate_report as vr
 
 SERVERS = {"sum1": ["198.18.0.100"]}

@@ -11,6 +11,7 @@ import typing as t
 
 import pytest
 from _modrun import run_module
+
 from ansible_collections.hpsum.ports.plugins.module_utils import listener as lst
 from ansible_collections.hpsum.ports.plugins.module_utils.probe import Target, probe
 from ansible_collections.hpsum.ports.plugins.modules import port_listener

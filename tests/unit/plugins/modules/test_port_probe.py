@@ -5,6 +5,7 @@ import socket
 
 import pytest
 from _modrun import run_module
+
 from ansible_collections.hpsum.ports.plugins.modules import port_probe
 
 
