@@ -23,6 +23,7 @@ import tempfile
 import typing as t
 
 from ansible.plugins.action import ActionBase
+
 from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
 from ansible_collections.hpsum.ports.plugins.module_utils.sum_ini import ARGUMENT_SPEC, compute, public_result
 

@@ -134,10 +134,9 @@ class IniFile:
         lines: t.List[Line] = []
         section: t.Optional[str] = None
         seen: t.Dict[t.Tuple[t.Optional[str], str], int] = {}
-        pos = 0
-        while pos < len(text):
-            match = _LINE_RE.match(text, pos)
-            assert match is not None  # the pattern matches the empty string
+        for match in _LINE_RE.finditer(text):
+            if not match.group(0):
+                break  # the empty match at the end of the text
             line = _classify(match.group(1), match.group(2), section)
             if line.kind == "section":
                 section = line.section
@@ -155,7 +154,6 @@ class IniFile:
                     )
                 seen[ident] = len(lines) + 1
             lines.append(line)
-            pos = match.end()
         return cls(path, bom, lines)
 
     def text(self) -> str:

@@ -35,7 +35,7 @@ description:
     M(ansible.windows.win_copy); see the C(sum_config) role's documentation.
   - SUM reads its ports when it starts; restart it for a change to take effect.
 author:
-  - hpsum.ports maintainers
+  - hpsum.ports contributors (@hpsum)
 attributes:
   check_mode:
     support: full
@@ -205,6 +205,7 @@ backup_file:
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
 from ansible_collections.hpsum.ports.plugins.module_utils.sum_ini import ARGUMENT_SPEC, SumIni
 

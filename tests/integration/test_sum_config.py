@@ -19,8 +19,10 @@ import pytest
 pytestmark = pytest.mark.lab
 
 PLAYBOOK = "tests/integration/playbooks/sum_config.yml"
-INI_TASK = "Set SUM's HTTP, HTTPS and FTP ports in its ini file"
-HANDLER = "Tell the user that SUM must be restarted"
+ROLE = "hpsum.ports.sum_config : "  # the json callback prefixes a role's task names
+INI_TASK = ROLE + "Set SUM's HTTP, HTTPS and FTP ports in its ini file"
+HANDLER = ROLE + "Tell the user that SUM must be restarted"
+REPORT = ROLE + "Record what SUM will listen on"
 
 # A sum.ini with everything that must survive: BOM, CRLF, comments, a commented-out key,
 # an unknown section and key, spacing around '=', and no final newline.
@@ -69,7 +71,10 @@ class Remote:
         return path
 
     def read(self, path: str) -> t.Optional[bytes]:
-        script = "import base64,sys,os; p=sys.argv[1]; print(base64.b64encode(open(p,'rb').read()).decode() if os.path.exists(p) else '-')"
+        script = (
+            "import base64,sys,os; p=sys.argv[1];"
+            " print(base64.b64encode(open(p,'rb').read()).decode() if os.path.exists(p) else '-')"
+        )
         out = self.run("python3", "-c", script, path).strip()
         return None if out == "-" else base64.b64decode(out)
 
@@ -131,7 +136,7 @@ def test_check_real_check_real(sum_lab: labutil.LabInfo, server: str, remote: Re
     assert remote.read(path) == AFTER
     assert second.results(server, HANDLER), "the restart notice must run when the ports changed"
     assert "restart SUM" in second.result(server, HANDLER)["msg"]
-    listening = second.result(server, "Record what SUM will listen on")["ansible_facts"]["sum_config_listening"]
+    listening = second.result(server, REPORT)["ansible_facts"]["sum_config_listening"]
     assert (listening["http_port"], listening["https_port"], listening["ftp_port"]) == (8080, 8443, 2121)
     assert listening["flavour"] == "sum" and listening["path"] == path
 

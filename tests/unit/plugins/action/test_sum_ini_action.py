@@ -18,6 +18,7 @@ from unittest import mock
 
 import pytest
 from ansible.errors import AnsibleActionFail
+
 from ansible_collections.hpsum.ports.plugins.action.sum_ini import ActionModule
 from ansible_collections.hpsum.ports.plugins.module_utils import sum_ini as logic
 

@@ -9,10 +9,11 @@ import pathlib
 import typing as t
 
 import pytest
-from ansible_collections.hpsum.ports.plugins.module_utils import sum_ini
-from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+
+from ansible_collections.hpsum.ports.plugins.module_utils import sum_ini
+from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[3] / "unit" / "fixtures" / "ini"
 DUPLICATES = {"duplicate_hpsum.ini", "duplicate_sum.ini"}
@@ -41,6 +42,16 @@ def line_spans(data: bytes) -> t.List[t.Tuple[int, int, int]]:
     return spans
 
 
+def common_prefix(first: bytes, second: bytes) -> int:
+    """Length of the common prefix of two byte strings."""
+    size = 0
+    for one, two in zip(first, second):
+        if one != two:
+            break
+        size += 1
+    return size
+
+
 def changed_region(before: bytes, after: bytes) -> t.Tuple[int, int, int]:
     """The one differing region: common prefix p, then before[p:b_end] became after[p:a_end]."""
     limit = min(len(before), len(after))
@@ -58,7 +69,7 @@ def assert_one_line_edit(before: bytes, after: bytes, section: t.Optional[str], 
     old = sum_ini.IniFile.parse("x", before)
     new = sum_ini.IniFile.parse("x", after)
     index = old.find(section, key)
-    p, b_end, a_end = changed_region(before, after)
+    p, b_end, _a_end = changed_region(before, after)
     if before == after:
         assert (index is None and value is None) or old.get(section, key) == value
         return
@@ -74,11 +85,16 @@ def assert_one_line_edit(before: bytes, after: bytes, section: t.Optional[str], 
                 new.lines[index].text[: new.lines[index].value_start]
                 == old.lines[index].text[: old.lines[index].value_start]
             )
-    else:  # insertion: nothing of before is lost or altered
+    else:  # insertion: after is before with one block of bytes put in, and that block holds the key
         assert value is not None
         assert b_end == p, "an insertion must not alter existing bytes"
-        inserted = after[p:a_end]
-        assert key.encode() in inserted
+        grown = len(after) - len(before)
+        prefix = common_prefix(before, after)
+        suffix = common_prefix(before[::-1], after[::-1])
+        # Every k with after == before[:k] + block + before[k:] (a repeated byte makes k ambiguous).
+        splits = range(max(0, len(before) - suffix), min(prefix, len(before)) + 1)
+        assert splits, "after is not before with one block inserted"
+        assert any(key.encode() in after[k : k + grown] for k in splits)
     # Every other key reads back the same, in the same order.
     others_old = [(sum_ini._fold(line.section), line.key, line.value) for line in old.lines if line.kind == "key"]
     others_new = [(sum_ini._fold(line.section), line.key, line.value) for line in new.lines if line.kind == "key"]

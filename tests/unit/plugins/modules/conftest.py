@@ -14,6 +14,8 @@ Usage::
 
 from __future__ import annotations
 
+import os
+import sys
 import typing as t
 
 import pytest
@@ -47,6 +49,12 @@ def _fail_json(self: basic.AnsibleModule, msg: str, **kwargs: t.Any) -> t.NoRetu
     kwargs["failed"] = True
     raise ModuleFail(kwargs)
 
+
+# This folder is a package (its __init__.py) so that tests here may share a basename with tests in
+# module_utils/ (test_sum_ini.py is in both); keep its helpers (_modrun.py) importable by plain name.
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
 
 RunModule = t.Callable[..., t.Dict[str, t.Any]]
 

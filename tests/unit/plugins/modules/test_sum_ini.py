@@ -11,6 +11,7 @@ import pathlib
 import typing as t
 
 import pytest
+
 from ansible_collections.hpsum.ports.plugins.module_utils import sum_ini as logic
 from ansible_collections.hpsum.ports.plugins.modules import sum_ini
 
