@@ -13,8 +13,7 @@ import typing as t
 from ansible_collections.hpsum.ports.plugins.module_utils import flows as flows_lib
 
 
-def sum_flows(hostvars: t.Any, hosts: t.Sequence[str]) -> t.List[t.Dict[str, t.Any]]:
-    """Rows for every host in ``hosts`` that has sum_ports."""
+def _plans(hostvars: t.Any, hosts: t.Sequence[str]) -> t.Tuple[t.Dict[str, t.Any], t.Dict[str, t.List[str]]]:
     plans = {}
     group_names = {}
     for host in hosts:
@@ -23,7 +22,17 @@ def sum_flows(hostvars: t.Any, hosts: t.Sequence[str]) -> t.List[t.Dict[str, t.A
         if plan:
             plans[host] = plan
             group_names[host] = list(hvars.get("group_names") or [])
-    return flows_lib.flow_rows(plans, group_names)
+    return plans, group_names
+
+
+def sum_flows(hostvars: t.Any, hosts: t.Sequence[str]) -> t.List[t.Dict[str, t.Any]]:
+    """Rows for every host in ``hosts`` that has sum_ports."""
+    return flows_lib.flow_rows(*_plans(hostvars, hosts))
+
+
+def sum_flows_manual(hostvars: t.Any, hosts: t.Sequence[str]) -> str:
+    """The HP-UX nodes' IPFilter lines, a manual step ("" when there is no HP-UX node)."""
+    return flows_lib.manual_steps(_plans(hostvars, hosts)[0])
 
 
 def sum_flows_csv(rows: t.Sequence[t.Mapping[str, t.Any]]) -> str:
@@ -48,6 +57,7 @@ class FilterModule:
         """Map filter names to functions."""
         return {
             "sum_flows": sum_flows,
+            "sum_flows_manual": sum_flows_manual,
             "sum_flows_csv": sum_flows_csv,
             "sum_flows_markdown": sum_flows_markdown,
             "sum_flows_mermaid": sum_flows_mermaid,

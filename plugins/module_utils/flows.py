@@ -14,6 +14,7 @@ import io
 import re
 import typing as t
 
+from ansible_collections.hpsum.ports.plugins.module_utils import ipfilter
 from ansible_collections.hpsum.ports.plugins.module_utils.plan import LOOPBACK_PEERS
 
 COLUMNS = ("source", "source_address", "destination", "destination_address", "protocol", "port", "phases",
@@ -136,3 +137,10 @@ def to_mermaid(rows: t.Sequence[t.Mapping[str, t.Any]], sum_servers: t.Sequence[
     for (src, dst), labels in edges.items():
         lines.append('  %s -->|"%s"| %s' % (_mermaid_id(src), " ".join(labels), _mermaid_id(dst)))
     return "\n".join(lines) + "\n"
+
+
+def manual_steps(plans: Plans) -> str:
+    """What no module does for you: each HP-UX node's rules as IPFilter lines to add by hand."""
+    parts = [ipfilter.render_text(plan, host) for host, plan in sorted(plans.items())
+             if plan.get("firewall") == "hpux"]
+    return "\n".join(parts)

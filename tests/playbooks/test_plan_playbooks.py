@@ -36,3 +36,5 @@ def test_plan_yml_on_the_example_inventory(tmp_path: pathlib.Path) -> None:
                                                                                            "198.18.0.141"}
     assert (tmp_path / "flows.md").read_text().startswith("# SUM flows")
     assert (tmp_path / "flows.mmd").read_text().startswith("flowchart LR")
+    manual = (tmp_path / "manual-steps.txt").read_text()
+    assert "for integrity1 (HP-UX IPFilter)" in manual and "from 198.18.0.10/32 to any port = 22" in manual

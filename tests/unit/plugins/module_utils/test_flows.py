@@ -62,3 +62,10 @@ def test_mermaid_has_servers_groups_and_port_labels() -> None:
     assert 'n_sum1 -->|"22/tcp"| n_linux_nodes' in text
     assert 'n_management -->|"63001/tcp"| n_sum1' in text
     assert '80/tcp?' in text
+
+
+def test_manual_steps_give_each_hpux_node_ipfilter_lines() -> None:
+    text = flows.manual_steps(_plans())
+    assert "for int1 (HP-UX IPFilter)" in text
+    assert "pass in quick proto tcp from 198.18.0.10/32 to any port = 22 keep state" in text
+    assert "lin1" not in text and "ilo1" not in text
