@@ -262,3 +262,23 @@ def test_down_leaves_nothing_behind(lifecycle_lab):
     # down is idempotent
     assert labutil.lab_command("down", lifecycle_lab).returncode == 0
     assert labutil.lab_command("status", lifecycle_lab).returncode == 3
+
+
+def test_restart_brings_back_the_persisted_state_only(lifecycle_lab):
+    assert labutil.lab_command("up", lifecycle_lab).returncode == 0
+    lab = labutil.lab_info(lifecycle_lab)
+    host_exec(
+        "lc-lock",
+        ["nft", "add", "rule", "inet", "filter", "input", "tcp", "dport", "7777", "accept"],
+        lab=lab,
+        check=True,
+    )
+    assert "dport 7777" in host_exec("lc-lock", ["nft", "list", "ruleset"], lab=lab, check=True).stdout
+    proc = subprocess.run(
+        [labutil.LAB_TOOL, "restart", "--lab", lifecycle_lab, "lc-lock"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    ruleset = host_exec("lc-lock", ["nft", "list", "ruleset"], lab=lab, check=True).stdout
+    assert "dport 7777" not in ruleset  # live-only change gone
+    assert "policy drop;" in ruleset and 'comment "foreign"' in ruleset  # /etc/nftables.conf loaded at boot
+    assert connect(lab.address("lc-lock"), 22) == OPEN
