@@ -4,8 +4,9 @@
 #
 #   . tests/lab/ci-steps.sh
 #   apt-get install -y $(lab_apt_packages)     # plus the rest of CI's packages
-#   lab_up                                      # builds the base on a new machine (~25 s), boots
-#   trap 'lab_down' EXIT                        #   the default lab (~8 s); down even when tests fail
+#   trap 'lab_down' EXIT                        # down even when tests fail (or up fails)
+#   lab_up                                      # fresh: builds the base on a new machine (~25 s),
+#                                               #   boots the default lab (~8 s)
 #   lab_test                                    # pytest -m lab on tests/integration
 #
 # Everything runs as root. Nothing here touches anything outside the lab's own names.
@@ -17,12 +18,15 @@ lab_apt_packages() {
 
 _lab_root() { (cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd); }
 
-# Bring a lab up (default: the default lab); prints the inventory path. Shows the lab's status
-# and the tail of each console log when it fails, so CI logs say why.
+# Bring a lab up fresh (default: the default lab): whatever an earlier session left of it
+# (processes ended, namespaces, mounts, persisted host state) is taken down first, then every
+# host boots from the base in its starting state. Prints the inventory path. Shows the lab's
+# status and the tail of each console log when it fails, so CI logs say why.
 lab_up() {
     local root lab
     root=$(_lab_root)
     lab=${1:-$root/tests/lab/labs/default.yml}
+    "$root/tests/lab/lab" down --lab "$lab" || return 1
     if ! "$root/tests/lab/lab" up --lab "$lab"; then
         echo "lab up failed; status and console logs follow" >&2
         "$root/tests/lab/lab" status --lab "$lab" >&2 || true
