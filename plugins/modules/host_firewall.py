@@ -36,7 +36,7 @@ description:
     and that port is the one Ansible connects to, the management source (from E(SSH_CONNECTION) or
     O(management_sources)) is accepted before the drop, and drops match new connections only.
 author:
-  - hpsum.ports contributors
+  - hpsum.ports contributors (@hpsum)
 options:
   rules:
     description:
@@ -136,6 +136,7 @@ attributes:
   platform:
     support: full
     platforms: posix
+    description: Linux hosts with firewalld, ufw, nftables or iptables.
 notes:
   - Test hook, for the collection's own tests only. With E(HPSUM_PORTS_TEST_FAIL=after_first_step) in the
     module's environment the apply fails after its first step; with V(bad_rule) the live transaction carries

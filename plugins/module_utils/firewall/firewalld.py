@@ -225,7 +225,7 @@ class FirewalldBackend(Backend):
             for path, content in sorted(target.files.items()):
                 if hook.bad_rule and content is not None:
                     content = policy_xml("input" if path == self.path("input") else "output",
-                                         [e for e in target.extra["entries"]], bad_rule=True)
+                                         list(target.extra["entries"]), bad_rule=True)
                 if snapshot.files.get(path) != content:
                     self.runner.write(path, content)
             hook.step_done("write policy files")
@@ -237,4 +237,3 @@ class FirewalldBackend(Backend):
             if reloaded:
                 self.runner.run([cmd, "--reload"], check=False)
             raise
-
