@@ -5,6 +5,7 @@ from __future__ import annotations
 import typing as t
 
 import pytest
+
 from ansible_collections.hpsum.ports.plugins.module_utils import ipfilter
 from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
 from ansible_collections.hpsum.ports.plugins.module_utils.plan import build_plan
