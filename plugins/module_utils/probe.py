@@ -268,4 +268,3 @@ def run_probe(params: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
         "elapsed_ms": round((time.monotonic() - started) * 1000.0, 1),
         "concurrency": effective_concurrency(concurrency),
     }
-

@@ -368,11 +368,10 @@ def render_junit(report: t.Mapping[str, t.Any]) -> str:
         suite = ET.SubElement(root, "testsuite", name=group)
         counts = collections.Counter()
         for row in rows:
+            name = "%s -> %s %s %s/%s" % (row["source"], row["destination"], row["destination_address"],
+                                          row["port"], row["protocol"])
             case = ET.SubElement(suite, "testcase", classname="sum_validate.%s.%s" % (group, row["node"]),
-                                 name="%s -> %s %s %s/%s" % (row["source"], row["destination"],
-                                                            row["destination_address"], row["port"],
-                                                            row["protocol"]),
-                                 time="%.3f" % ((row.get("elapsed_ms") or 0) / 1000.0))
+                                 name=name, time="%.3f" % ((row.get("elapsed_ms") or 0) / 1000.0))
             counts["tests"] += 1
             if row["failed"]:
                 counts["failures"] += 1

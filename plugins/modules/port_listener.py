@@ -25,14 +25,14 @@ description:
     nothing (and does not extend its lifetime). Asking for other ports replaces the listener.
   - Linux only (C(/proc)).
 author:
-  - hpsum.ports contributors
+  - hpsum.ports contributors (@hpsum)
 attributes:
   check_mode:
     support: full
-    details: Check mode tests each port with a bind that is released at once and reports what a real run would do.
+    description: Check mode tests each port with a bind that is released at once and reports what a real run would do.
   diff_mode:
     support: full
-    details: The diff shows the listener's pid and ports before and after.
+    description: The diff shows the listener's pid and ports before and after.
 options:
   state:
     description: V(started) starts the listener, V(stopped) stops it.

@@ -23,18 +23,18 @@ description:
     answer within O(timeout), an ICMP host, network or administratively prohibited unreachable, or
     the probing host's own firewall refused the outbound packet. V(error) is anything else (a name
     that does not resolve, an address family the host lacks).
-  - A UDP pair (SUM's 137 and 138) is reported V(untested): a TCP connect proves nothing about it.
+  - A UDP pair (SUM's 137 and 138) is reported V(untested), since a TCP connect proves nothing about it.
   - IPv4 and IPv6 addresses, and host names (resolved on the probing host).
   - Nothing is changed on any host; the connects themselves are the only effect.
 author:
-  - hpsum.ports contributors
+  - hpsum.ports contributors (@hpsum)
 attributes:
   check_mode:
     support: full
-    details: The probes are read-only and run in check mode too, so check mode reports the real states.
+    description: The probes are read-only and run in check mode too, so check mode reports the real states.
   diff_mode:
     support: none
-    details: Nothing is changed, so there is nothing to diff.
+    description: Nothing is changed, so there is nothing to diff.
 options:
   targets:
     description:
@@ -77,7 +77,7 @@ options:
     default: 128
 notes:
   - Needs Python on the probing host; Windows hosts, HP-UX hosts without Python and management processors
-    cannot run it. Ansible's O(ansible.builtin.wait_for) does the same for one pair per task.
+    cannot run it. Ansible's M(ansible.builtin.wait_for) does the same for one pair per task.
 seealso:
   - module: hpsum.ports.port_listener
   - module: ansible.builtin.wait_for

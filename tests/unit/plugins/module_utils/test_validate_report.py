@@ -72,8 +72,8 @@ def test_callback_from_a_management_address_binds_the_source() -> None:
     plans = fleet(hostvars, groups)
     paths = vr.plan_paths(plans, SERVERS, groups_of(groups), list(plans))
     targets = vr.probe_requests(paths)["lnx2"]
-    assert {(r["port"], r.get("source")) for r in targets} == {(63001, None), (63001, "198.18.0.107"),
-                                                             (63002, None), (63002, "198.18.0.107")}
+    expected = {(63001, None), (63001, "198.18.0.107"), (63002, None), (63002, "198.18.0.107")}
+    assert {(r["port"], r.get("source")) for r in targets} == expected
 
 
 def test_windows_sources_and_hosts_outside_the_play_are_untested() -> None:
@@ -194,8 +194,8 @@ def test_udp_results_are_untested_not_passed() -> None:
     path = {"id": "x", "kind": vr.TO_TARGET, "source": "s", "destination": "d", "port": 137, "protocol": "udp",
             "source_address": None, "destination_address": "198.18.0.9", "required": True, "testable": True,
             "untested_reason": None, "listener": False, "node": "d", "groups": ["g"], "address_kind": "production"}
-    report = vr.build_report([path], {"s": {"results": [_result("x", "untested", "udp", "a TCP connect cannot "
-                                                                                          "prove a UDP port")]}}, {})
+    udp = _result("x", "untested", "udp", "a TCP connect cannot prove a UDP port")
+    report = vr.build_report([path], {"s": {"results": [udp]}}, {})
     row = report["paths"][0]
     assert (row["state"], row["failed"], row["fix"]) == ("untested", False, "a TCP connect cannot prove a UDP port")
     assert report["failed"] is False
