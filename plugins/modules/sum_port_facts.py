@@ -91,8 +91,9 @@ options:
     choices: [windows, linux]
   sum_version:
     description:
-      - SUM version C(X.Y.Z). Required unless O(use_plan) is given. C(<= 7.2.1) and C(>= 7.3.0) pick the "from target" column; versions between them
-        are not on the page and are rejected.
+      - SUM version C(X.Y.Z). Required unless O(use_plan) is given.
+      - C(<= 7.2.1) and C(>= 7.3.0) pick the "from target" column; versions between them are not on the page and
+        are rejected.
     type: str
   phases:
     description: The phases to plan for.

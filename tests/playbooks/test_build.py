@@ -16,7 +16,8 @@ def test_build_install_and_use(tmp_path: pathlib.Path) -> None:
                             str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stdout + build.stderr
     tarball = tmp_path / "hpsum-ports-1.0.0.tar.gz"
-    names = tarfile.open(tarball).getnames()
+    with tarfile.open(tarball) as archive:
+        names = archive.getnames()
     assert "plugins/module_utils/port_matrix.py" in names and "roles/sum_plan/tasks/main.yml" in names
     assert not [n for n in names if n.startswith((".venv", ".collections", "tests/lab/", "bench/", ".git/"))]
 
