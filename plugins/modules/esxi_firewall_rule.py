@@ -28,7 +28,7 @@ description:
     this module's own to C(/etc/rc.local.d/local.sh) that re-creates the ruleset at boot. ESXi 8 with UEFI
     secure boot (or C(execInstalledOnly)) does not run C(local.sh); a VIB carrying the file is the alternative.
 author:
-  - hpsum.ports contributors
+  - hpsum.ports contributors (@hpsum)
 options:
   state:
     description:
