@@ -30,6 +30,12 @@ from ansible_collections.hpsum.ports.plugins.module_utils.port_matrix import ESX
 
 FIREWALL_DIR = "/etc/vmware/firewall"
 LOCAL_SH = "/etc/rc.local.d/local.sh"
+# ESXi's own tool: `secureBoot.py -s` prints Enabled or Disabled.
+SECURE_BOOT_TOOL = "/usr/lib/vmware/secureboot/bin/secureBoot.py"
+SECURE_BOOT_WARNING = (
+    "persist: UEFI secure boot is enabled on this host, and ESXi does not run %s then: the ruleset will not "
+    "come back after a reboot. Ship the ruleset file in a VIB, or re-run after each reboot." % LOCAL_SH
+)
 
 BLOCK_BEGIN = "# BEGIN hpsum.ports esxi_firewall_rule %s"
 BLOCK_END = "# END hpsum.ports esxi_firewall_rule %s"
@@ -285,6 +291,7 @@ class EsxiFirewallRule:
     # Class attributes so tests can point them at a temporary directory.
     firewall_dir = FIREWALL_DIR
     local_sh = LOCAL_SH
+    secure_boot_tool = SECURE_BOOT_TOOL
 
     def __init__(self, module: t.Any) -> None:
         self.module = module
@@ -384,7 +391,7 @@ class EsxiFirewallRule:
                     "after": _text(local_after),
                 }
             )
-        return {
+        result: t.Dict[str, t.Any] = {
             "changed": changed,
             "msg": self._message(want, changed),
             "path": path,
@@ -397,6 +404,16 @@ class EsxiFirewallRule:
             "commands": esxcli.commands,
             "diff": diff,
         }
+        if want["persist"] and want["present"] and self._secure_boot():
+            result["warnings"] = [SECURE_BOOT_WARNING]
+        return result
+
+    def _secure_boot(self) -> bool:
+        """Whether ESXi says UEFI secure boot is on (then local.sh is not run at boot); False when unknown."""
+        if not os.path.exists(self.secure_boot_tool):
+            return False
+        rc, out, _err = self.module.run_command([self.secure_boot_tool, "-s"])
+        return rc == 0 and out.strip().lower() == "enabled"
 
     def _message(self, want: t.Mapping[str, t.Any], changed: bool) -> str:
         verb = ("would change" if self.module.check_mode else "changed") if changed else "no change"

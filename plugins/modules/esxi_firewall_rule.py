@@ -65,7 +65,8 @@ options:
     description:
       - Re-create the ruleset at boot from a marked block in C(/etc/rc.local.d/local.sh) (inserted before its final
         C(exit 0); the rest of the file is kept byte for byte). V(false) removes that block if present.
-      - Not executed by ESXi 8 with UEFI secure boot enabled; see the description.
+      - Not executed by ESXi with UEFI secure boot enabled; see the description. The module warns when
+        C(/usr/lib/vmware/secureboot/bin/secureBoot.py -s) says secure boot is enabled.
     type: bool
     default: false
 attributes:

@@ -7,6 +7,7 @@ import typing as t
 
 import pytest
 from ansible.module_utils import basic
+from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.hpsum.ports.plugins.module_utils import esxi_xml
@@ -67,10 +68,14 @@ class Host:
         self.calls: t.List[Call] = []
         monkeypatch.setattr(EsxiFirewallRule, "firewall_dir", str(self.dir))
         monkeypatch.setattr(EsxiFirewallRule, "local_sh", str(self.local_sh))
+        self.secure_boot = tmp_path / "secureBoot.py"
+        monkeypatch.setattr(EsxiFirewallRule, "secure_boot_tool", str(self.secure_boot))
         monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda *_a, **_k: ESXCLI)
         monkeypatch.setattr(basic.AnsibleModule, "run_command", self._run)
 
     def _run(self, argv: t.List[str], **_kw: t.Any) -> t.Tuple[int, str, str]:
+        if argv == [str(self.secure_boot), "-s"]:
+            return 0, self.secure_boot.read_text(), ""
         assert self.calls, "unexpected esxcli call %r" % (argv,)
         expected, answer = self.calls.pop(0)
         assert tuple(argv) == expected
@@ -79,6 +84,8 @@ class Host:
     def run(self, calls: t.List[Call], capsys: t.Any, **args: t.Any) -> t.Dict[str, t.Any]:
         """Run main() with these args against this replay; every expected call must be made."""
         self.calls = list(calls)
+        # Module warnings collect in a process-wide registry: start every run from none.
+        ansible_warnings._global_warnings.clear()
         with patch_module_args(args), pytest.raises(SystemExit):
             esxi_firewall_rule.main()
         assert self.calls == [], "esxcli calls not made: %r" % self.calls
@@ -227,3 +234,15 @@ def test_read_back_mismatch_fails(host: Host, capsys: t.Any) -> None:
     result = fail(host, capsys, calls, **PRESENT)
     assert result["msg"] == "esxcli does not show the ruleset as wanted after the change"
     assert result["found"]["ports"] == [63001] and result["wanted"]["ports"] == [63001, 63002]
+
+
+@pytest.mark.parametrize(("status", "warned"), [("Enabled\n", True), ("Disabled\n", False), (None, False)])
+def test_persist_warns_under_secure_boot(host: Host, capsys: t.Any, status: t.Optional[str], warned: bool) -> None:
+    host.local_sh.write_bytes(LOCAL_SH)
+    host.file.write_bytes(XML)
+    if status is not None:
+        host.secure_boot.write_text(status)
+    result = host.run(loaded(), capsys, persist=True, **PRESENT)
+    warned_text = "persist: UEFI secure boot is enabled on this host, and ESXi does not run "
+    assert (warned_text in str(result.get("warnings", []))) is warned
+    assert "secure boot" not in str(host.run(loaded(), capsys, **PRESENT).get("warnings", []))
