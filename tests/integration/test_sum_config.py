@@ -200,3 +200,62 @@ def test_missing_file_and_create(sum_lab: labutil.LabInfo, server: str, remote: 
     assert created.rc == 0, created.explain()
     assert remote.read(path) == b"[HTTP]\nport=8080\nssl_port=8443\n\n[FTP]\nport=2121\n"
     assert remote.run("stat", "-c", "%a", path).strip() == "644"
+
+
+@pytest.fixture
+def service(sum_lab: labutil.LabInfo, server: str) -> t.Iterator[str]:
+    """A throwaway service on the SUM server standing in for SUM's (a transient unit), stopped afterwards."""
+    unit = f"hpsum-test-sum-{uuid.uuid4().hex[:8]}"
+    labutil.host_exec(server, ["systemd-run", "--quiet", "--unit", unit, "sleep", "infinity"], lab=sum_lab, check=True)
+    try:
+        yield unit
+    finally:
+        labutil.host_exec(server, ["systemctl", "stop", unit], lab=sum_lab)
+
+
+def main_pid(lab: labutil.LabInfo, host: str, unit: str) -> str:
+    """The unit's main PID (changes when it is restarted)."""
+    return labutil.host_exec(host, ["systemctl", "show", "-p", "MainPID", "--value", unit], lab=lab).stdout.strip()
+
+
+def test_restart_only_when_asked_and_changed(
+    sum_lab: labutil.LabInfo, server: str, remote: Remote, service: str
+) -> None:
+    path = remote.write("sum.ini", SEED)
+    extra = plan_vars(path, sum_config_restart=True, sum_config_service_name=service)
+    before = main_pid(sum_lab, server, service)
+
+    changed = play(sum_lab, server, extra)
+    assert changed.rc == 0, changed.explain()
+    assert changed.result(server, ROLE + "Restart SUM (Linux)")["changed"] is True
+    assert f"restarting {service}" in changed.result(server, HANDLER)["msg"]
+    restarted = main_pid(sum_lab, server, service)
+    assert restarted not in ("", "0", before)
+
+    unchanged = play(sum_lab, server, extra)
+    assert unchanged.rc == 0, unchanged.explain()
+    assert not unchanged.results(server, ROLE + "Restart SUM (Linux)")
+    assert main_pid(sum_lab, server, service) == restarted
+
+
+def test_restart_without_service_name_is_refused(sum_lab: labutil.LabInfo, server: str, remote: Remote) -> None:
+    path = remote.write("sum.ini", SEED)
+    res = play(sum_lab, server, plan_vars(path, sum_config_restart=True))
+    assert res.rc != 0
+    assert "sum_config_restart needs sum_config_service_name" in res.result(server)["msg"]
+    assert remote.read(path) == SEED
+
+
+def test_other_hosts_are_left_alone(sum_lab: labutil.LabInfo) -> None:
+    nodes = sum_lab.group("linux_nodes")
+    assert nodes, "the lab has no Linux node"
+    node = nodes[0]
+    res = labutil.run_playbook(
+        PLAYBOOK,
+        sum_lab.inventory,
+        extra_vars={"sum_config_test_hosts": node, "sum_config_ini_path": "/nonexistent/sum.ini"},
+        limit=node,
+    )
+    assert res.rc == 0, res.explain()
+    assert res.result(node, INI_TASK).get("skipped") is True
+    assert res.stats[node].changed == 0
