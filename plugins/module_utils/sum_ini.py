@@ -59,6 +59,7 @@ ARGUMENT_SPEC = dict(
 
 _LINE_RE = re.compile(r"([^\r\n]*)(\r\n|\n|\r|$)")
 _SEP_RE = re.compile(r"[ \t]*=[ \t]*")
+_DIGITS_RE = re.compile(r"^[0-9]+$")  # str.isdigit() also accepts digits int() refuses
 
 
 class Line(t.NamedTuple):
@@ -308,7 +309,7 @@ def check_port(option: str, value: t.Any) -> int:
     """A TCP port 1-65535, from an int or a string of digits (never a bool)."""
     if isinstance(value, bool):
         raise option_error(option, value, "is not a port number (1-65535)")
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and _DIGITS_RE.match(value.strip()):
         value = int(value.strip())
     if not isinstance(value, int):
         raise option_error(option, value, "is not a port number (1-65535)")
@@ -386,12 +387,12 @@ def build_edits(flavour: str, params: t.Mapping[str, t.Any]) -> t.List[Edit]:
     return edits
 
 
-def _port_value(raw: t.Optional[str], default: t.Optional[int]) -> t.Any:
-    """A port as SUM reads it: the default when absent, an int when numeric, else the raw text."""
-    if raw is None or raw.strip().lower() == FTP_DISABLED:
+def _port_value(raw: t.Optional[str], default: t.Optional[int], can_disable: bool = False) -> t.Any:
+    """A port as SUM reads it: the default when absent (or FTP's 'disabled'), an int when numeric, else the text."""
+    if raw is None or (can_disable and raw.strip().lower() == FTP_DISABLED):
         return default
     raw = raw.strip()
-    return int(raw) if raw.isdigit() else raw
+    return int(raw) if _DIGITS_RE.match(raw) else raw
 
 
 def effective_ports(flavour: str, ini: IniFile) -> t.Dict[str, t.Any]:
@@ -400,7 +401,7 @@ def effective_ports(flavour: str, ini: IniFile) -> t.Dict[str, t.Any]:
     return {
         "http_port": _port_value(ini.get(*keys["http_port"]), DEFAULT_HTTP_PORT),
         "https_port": _port_value(ini.get(*keys["https_port"]), DEFAULT_HTTPS_PORT),
-        "ftp_port": _port_value(ini.get(*keys["ftp_port"]), None),
+        "ftp_port": _port_value(ini.get(*keys["ftp_port"]), None, can_disable=True),
     }
 
 

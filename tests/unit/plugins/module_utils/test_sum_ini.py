@@ -303,6 +303,10 @@ def test_detect_flavour(data: bytes, path: str, flavour: str) -> None:
         (b"[HTTP]\nport=80\n[FTP]\nport=disabled\n", {"http_port": 80, "https_port": 63002, "ftp_port": None}),
         (b"[HTTP]\nssl_port=443\n[FTP]\nport = 21\n", {"http_port": 63001, "https_port": 443, "ftp_port": 21}),
         (b"[HTTP]\nport=eighty\n", {"http_port": "eighty", "https_port": 63002, "ftp_port": None}),
+        (
+            b"[HTTP]\nport=\xc2\xb2\nssl_port=disabled\n",
+            {"http_port": "\u00b2", "https_port": "disabled", "ftp_port": None},
+        ),
     ],
 )
 def test_effective_ports(data: bytes, ports: t.Dict[str, t.Any]) -> None:
@@ -342,6 +346,8 @@ BAD = [
     (dict(ftp_port=-1), "ftp_port: -1 is outside 1-65535"),
     (dict(ftp_port="enabled"), "ftp_port: 'enabled' is not a port number"),
     (dict(http_port=True), "http_port: True is not a port number"),
+    (dict(ftp_port="\u00b2"), "ftp_port: '\u00b2' is not a port number"),
+    (dict(ftp_port=" 2121 "), None),  # a string of digits is a port
     (dict(http_port=80, https_port=80), "http_port: 80 equals https_port (80)"),
     (dict(http_port=63002), "http_port: 63002 equals the https_port in effect for /x/sum.ini (63002)"),
     (dict(ftp_port=63001), "ftp_port: 63001 equals the http_port in effect"),
