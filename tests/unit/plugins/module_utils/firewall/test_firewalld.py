@@ -114,7 +114,9 @@ def test_parse_policies_and_outbound() -> None:
 
 
 def test_open_host_check_real(replay: t.Any) -> None:
-    be, runner = make(replay)
+    be, runner = make(replay, rich=RICH_IN)
+    # check reads once, the real run reads, reloads and reads back what firewalld loaded
+    runner.table[(CMD, "--list-all-policies")] = [(0, POLICIES, ""), (0, POLICIES, ""), (0, OURS, "")]
     check = HostFirewall(be, RULES, Options(), check_mode=True).run()
     assert check["changed"] and check["files"] == [IN_XML] and runner.writes == []
     assert check["added"] == ["policy hpsum_ports_in",
@@ -123,7 +125,8 @@ def test_open_host_check_real(replay: t.Any) -> None:
     assert check["not_applied"] == ["out 63001/tcp: outbound is not filtered on this host"]
     real = HostFirewall(be, RULES, Options(), check_mode=False).run()
     assert real["diff"] == check["diff"]
-    assert runner.argvs()[-2:] == [(CMD, "--check-config"), (CMD, "--reload")]
+    assert runner.argvs()[-4:] == [(CMD, "--check-config"), (CMD, "--reload"), (CMD, "--list-all-policies"),
+                                   (CMD, "--policy", "hpsum_ports_in", "--list-rich-rules")]
     assert ET.fromstring(runner.files[IN_XML]).findall("rule")
     assert OUT_XML not in runner.files
 
@@ -131,6 +134,7 @@ def test_open_host_check_real(replay: t.Any) -> None:
 def test_applied_is_not_changed_and_absent_removes(replay: t.Any) -> None:
     entries = [Entry("in", "tcp", 22, "198.18.0.10/32", "accept"), Entry("in", "tcp", 22, "", "drop")]
     be, runner = make(replay, policies=OURS, rich=RICH_IN, files={IN_XML: firewalld.policy_xml("input", entries)})
+    runner.table[(CMD, "--list-all-policies")] = [(0, OURS, ""), (0, OURS, ""), (0, POLICIES, "")]
     again = HostFirewall(be, RULES, Options(), check_mode=False).run()
     assert again["changed"] is False
     assert (CMD, "--reload") not in runner.argvs()
@@ -139,7 +143,12 @@ def test_applied_is_not_changed_and_absent_removes(replay: t.Any) -> None:
 
 
 def test_outbound_filtered_by_a_policy(replay: t.Any) -> None:
-    be, runner = make(replay, policies=LOCK_OUT)
+    be, runner = make(replay, policies=LOCK_OUT, rich=RICH_IN)
+    ours_out = "hpsum_ports_out (active)\n  target: CONTINUE\n  ingress-zones: HOST\n  egress-zones: ANY\n"
+    loaded = OURS.replace(POLICIES, LOCK_OUT) + ours_out
+    runner.table[(CMD, "--list-all-policies")] = [(0, LOCK_OUT, ""), (0, loaded, "")]
+    rich_out = 'rule priority="-2" family="ipv4" destination address="198.18.0.10/32" port port="63001" protocol="tcp" accept'
+    runner.table[(CMD, "--policy", "hpsum_ports_out", "--list-rich-rules")] = (0, rich_out, "")
     result = HostFirewall(be, RULES, Options(), check_mode=False).run()
     assert result["outbound_filtered"] and OUT_XML in runner.files
     assert "hpsum.ports:out:tcp:63001:198.18.0.10/32:accept" in "\n".join(result["added"])
@@ -150,6 +159,14 @@ def test_runtime_drift_refuses_before_any_change(replay: t.Any) -> None:
     with pytest.raises(SumPortsError, match="runtime configuration differs"):
         HostFirewall(be, RULES, Options(), check_mode=False).run()
     assert runner.writes == []
+
+
+def test_rules_firewalld_did_not_load_roll_back(replay: t.Any) -> None:
+    be, runner = make(replay, rich=RICH_IN[:1])  # firewalld dropped the accept with a warning
+    runner.table[(CMD, "--list-all-policies")] = [(0, POLICIES, ""), (0, OURS, ""), (0, POLICIES, "")]
+    with pytest.raises(SumPortsError, match="firewalld loaded other rules than written"):
+        HostFirewall(be, RULES, Options(), check_mode=False).run()
+    assert IN_XML not in runner.files and runner.argvs().count((CMD, "--reload")) == 2
 
 
 def test_failed_reload_restores_files_and_reloads(replay: t.Any) -> None:
