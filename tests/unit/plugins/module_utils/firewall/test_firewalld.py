@@ -147,7 +147,8 @@ def test_outbound_filtered_by_a_policy(replay: t.Any) -> None:
     ours_out = "hpsum_ports_out (active)\n  target: CONTINUE\n  ingress-zones: HOST\n  egress-zones: ANY\n"
     loaded = OURS.replace(POLICIES, LOCK_OUT) + ours_out
     runner.table[(CMD, "--list-all-policies")] = [(0, LOCK_OUT, ""), (0, loaded, "")]
-    rich_out = 'rule priority="-2" family="ipv4" destination address="198.18.0.10/32" port port="63001" protocol="tcp" accept'
+    rich_out = ('rule priority="-2" family="ipv4" destination address="198.18.0.10/32" port port="63001" '
+                'protocol="tcp" accept')
     runner.table[(CMD, "--policy", "hpsum_ports_out", "--list-rich-rules")] = (0, rich_out, "")
     result = HostFirewall(be, RULES, Options(), check_mode=False).run()
     assert result["outbound_filtered"] and OUT_XML in runner.files
