@@ -18,7 +18,7 @@ from ansible_collections.hpsum.ports.plugins.modules import port_listener
 
 
 def _free_ports(count: int) -> t.List[int]:
-    socks = [socket.socket(socket.AF_INET6) for _ in range(count)]
+    socks = [socket.socket(socket.AF_INET6) for dummy in range(count)]
     try:
         for sock in socks:
             sock.bind(("::", 0))
@@ -101,8 +101,9 @@ def test_start_busy_idempotent_stop(capsys: pytest.CaptureFixture, pidfile: str)
 
 def test_other_ports_replace_the_running_listener(capsys: pytest.CaptureFixture, pidfile: str) -> None:
     first, second = _free_ports(2)
-    _, one = run_module(port_listener.main, {"ports": [first], "pidfile": pidfile}, capsys)
-    _, two = run_module(port_listener.main, {"ports": [first, second], "pidfile": pidfile}, capsys)
+    rc1, one = run_module(port_listener.main, {"ports": [first], "pidfile": pidfile}, capsys)
+    rc2, two = run_module(port_listener.main, {"ports": [first, second], "pidfile": pidfile}, capsys)
+    assert (rc1, rc2) == (0, 0)
     assert two["changed"] is True and two["stopped_pid"] == one["pid"] and two["ports"] == sorted([first, second])
     assert not _alive(one["pid"]) and _alive(two["pid"])
     run_module(port_listener.main, {"state": "stopped", "pidfile": pidfile}, capsys)
@@ -111,7 +112,8 @@ def test_other_ports_replace_the_running_listener(capsys: pytest.CaptureFixture,
 
 def test_exits_by_itself_after_timeout_and_removes_pidfile(capsys: pytest.CaptureFixture, pidfile: str) -> None:
     (port,) = _free_ports(1)
-    _, started = run_module(port_listener.main, {"ports": [port], "timeout": 1, "pidfile": pidfile}, capsys)
+    rc, started = run_module(port_listener.main, {"ports": [port], "timeout": 1, "pidfile": pidfile}, capsys)
+    assert rc == 0
     deadline = time.monotonic() + 10
     while _alive(started["pid"]) and time.monotonic() < deadline:
         os.waitpid(started["pid"], os.WNOHANG)  # it is our child here; in a play init reaps it
