@@ -274,6 +274,7 @@ def test_restart_brings_back_the_persisted_state_only(lifecycle_lab):
         check=True,
     )
     assert "dport 7777" in host_exec("lc-lock", ["nft", "list", "ruleset"], lab=lab, check=True).stdout
+    assert connect(lab.address("lc-lock"), 22, source="lc-mp", lab=lab) == OPEN  # lc-mp learns lc-lock's MAC
     proc = subprocess.run(
         [labutil.LAB_TOOL, "restart", "--lab", lifecycle_lab, "lc-lock"], capture_output=True, text=True, check=False
     )
@@ -282,3 +283,4 @@ def test_restart_brings_back_the_persisted_state_only(lifecycle_lab):
     assert "dport 7777" not in ruleset  # live-only change gone
     assert "policy drop;" in ruleset and 'comment "foreign"' in ruleset  # /etc/nftables.conf loaded at boot
     assert connect(lab.address("lc-lock"), 22) == OPEN
+    assert connect(lab.address("lc-lock"), 22, source="lc-mp", lab=lab) == OPEN  # neighbours still valid

@@ -944,7 +944,12 @@ def start_host(lab, host, base, pubkey):
                 host.mac,
             ]
         )
+    # Forget the old neighbour entries for this address (a restarted host, or one made by an
+    # older version with another MAC): on the bridge and in the lab's other hosts.
     run(["ip", "neigh", "del", str(host.address), "dev", lab.bridge], check=False)
+    for other in lab.hosts:
+        if other is not host and netns_exists(other.netns):
+            run(["ip", "-n", other.netns, "neigh", "del", str(host.address), "dev", "eth0"], check=False)
     run(["ip", "link", "set", host.veth, "master", lab.bridge, "up"])
     with open(f"/proc/sys/net/ipv6/conf/{host.veth}/disable_ipv6", "w") as fh:
         fh.write("1")
