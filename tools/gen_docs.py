@@ -80,7 +80,7 @@ def port_matrix() -> str:
 
 
 def _fmt_default(value: t.Any) -> str:
-    return "`%s`" % yaml.safe_dump(value, default_flow_style=True).strip().replace("\n...", "") \
+    return "`%s`" % yaml.safe_dump(value, default_flow_style=True, width=10000).strip().replace("\n...", "") \
         if value is not None else "`null`"
 
 
