@@ -1,0 +1,210 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Units for the lab tool's pure parts (no root, no lab): the lab-file parser, validation,
+names, and the inventory it writes. Run: python -m pytest tests/lab"""
+
+from __future__ import annotations
+
+import glob
+import ipaddress
+import json
+import os
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import labctl
+
+LABS = sorted(glob.glob(os.path.join(HERE, "labs", "*.yml")))
+
+
+def write(tmp_path, text, name="t.yml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+MINI = """\
+---
+# a comment
+name: mini
+subnet: 198.18.0.192/29
+bridge: hpsl-mini
+vars:
+  # kept above the key
+  sum_plan_version: "7.2.1"
+  flag: true
+hosts:
+  - name: a
+    address: 198.18.0.194
+    role: locked
+    backend: nftables
+    state: locked
+    groups: [locked_nodes, extra]
+    vars:
+      sum_node_type: linux
+  - name: b
+    address: 198.18.0.195   # trailing comment
+    role: management
+"""
+
+
+def test_parse_yaml_subset():
+    data = labctl.parse_yaml(MINI)
+    assert data["name"] == "mini"
+    assert data["vars"]["sum_plan_version"] == "7.2.1"
+    assert data["vars"]["flag"] is True
+    assert data["vars"]["__comments__"] == {"sum_plan_version": ["# kept above the key"]}
+    assert data["hosts"][0]["groups"] == ["locked_nodes", "extra"]
+    assert data["hosts"][0]["vars"] == {"sum_node_type": "linux"}
+    assert data["hosts"][1] == {"name": "b", "address": "198.18.0.195", "role": "management"}
+
+
+@pytest.mark.parametrize("text", ["a: 1\n\tb: 2\n", "a:\n  - x\n   - y\n", "just a line\n"])
+def test_parse_yaml_rejects_what_it_does_not_know(text):
+    with pytest.raises(labctl.LabError):
+        labctl.parse_yaml(text)
+
+
+def test_dump_yaml_round_trips_through_the_parser():
+    data = {
+        "all": {
+            "vars": {"x": "a: b # c", "n": 3, "t": False, "__comments__": {"x": ["# why"]}},
+            "hosts": {"h1": {"ansible_host": "198.18.0.10"}, "h2": None},
+        }
+    }
+    text = labctl.dump_yaml(data)
+    assert "# why\n" in text
+    back = labctl.parse_yaml(text)
+    assert back["all"]["vars"]["x"] == "a: b # c"
+    assert back["all"]["vars"]["n"] == 3 and back["all"]["vars"]["t"] is False
+    assert back["all"]["hosts"] == {"h1": {"ansible_host": "198.18.0.10"}, "h2": None}
+
+
+def test_lab_names_derive_from_lab_and_host(tmp_path):
+    lab = labctl.Lab(write(tmp_path, MINI))
+    a, b = lab.hosts
+    assert (a.machine, a.netns) == ("hpsl-mini-a", "hpsl-mini-a")
+    assert a.veth.startswith("hv") and len(a.veth) == 10 and a.veth != b.veth
+    assert a.mac.startswith("02:") and len(a.mac) == 17
+    assert lab.state_dir == "/var/lib/hpsum-lab/mini"
+    assert str(lab.bridge_address) == "198.18.0.193"  # first host address by default
+    assert a.groups == ["locked_nodes", "extra"] and b.groups == ["management"]
+    assert b.backend == "none" and b.state == "none" and b.tls_ports == [443]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("subnet: 198.18.0.192/29", "subnet: 10.0.0.0/24"), "subnet 10.0.0.0/24 is outside 198.18.0.0/24"),
+        (("bridge: hpsl-mini", "bridge: br0"), "bridge 'br0' must be hpsl-"),
+        (("address: 198.18.0.195", "address: 198.18.0.199"), "address 198.18.0.199 is not a host address"),
+        (("address: 198.18.0.195", "address: 198.18.0.194"), "198.18.0.194 is used twice"),
+        (("backend: nftables", "backend: pf"), "backend 'pf' is not one of"),
+        (("state: locked", "state: esxi-ish"), "state 'esxi-ish' is not available with backend 'nftables'"),
+        (("role: management", "role: boss"), "role 'boss' is not one of"),
+        (("- name: b", "- name: B_2"), "host name 'B_2'"),
+    ],
+)
+def test_bad_lab_files_name_the_key_and_the_value(tmp_path, change, message):
+    old, new = change
+    with pytest.raises(labctl.LabError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        labctl.Lab(write(tmp_path, MINI.replace(old, new, 1)))
+
+
+@pytest.mark.parametrize("path", LABS, ids=[os.path.basename(p) for p in LABS])
+def test_every_lab_file_in_the_repo_is_valid(path):
+    lab = labctl.Lab(path)
+    assert lab.hosts
+    assert all(h.address in lab.subnet for h in lab.hosts)
+
+
+def test_repo_labs_have_own_bridges_and_stay_off_the_default_slice():
+    labs = [labctl.Lab(p) for p in LABS]
+    bridges = [lab.bridge for lab in labs]
+    assert len(set(bridges)) == len(bridges)
+    default = next(lab for lab in labs if lab.name == "default")
+    assert default.subnet == ipaddress.ip_network("198.18.0.0/26") and default.bridge == "hpsl-default"
+    for lab in labs:
+        if lab is not default:
+            assert not lab.subnet.overlaps(default.subnet), lab.name
+
+
+def test_default_lab_matches_the_brief():
+    lab = labctl.Lab(os.path.join(HERE, "labs", "default.yml"))
+    got = {h.name: (str(h.address), h.backend, h.state, h.groups, h.vars.get("sum_node_type")) for h in lab.hosts}
+    assert got == {
+        "sum1": ("198.18.0.10", "firewalld", "open", ["sum_servers"], None),
+        "node-fwd": ("198.18.0.11", "firewalld", "open", ["linux_nodes"], "linux"),
+        "node-ufw": ("198.18.0.12", "ufw", "open", ["linux_nodes"], "linux"),
+        "node-nft": ("198.18.0.13", "nftables", "open", ["linux_nodes"], "linux"),
+        "node-ipt": ("198.18.0.14", "iptables", "open", ["linux_nodes"], "linux"),
+        "lock-nft": ("198.18.0.15", "nftables", "locked", ["locked_nodes"], "linux"),
+        "lock-ipt": ("198.18.0.16", "iptables", "locked", ["locked_nodes"], "linux"),
+        "lock-ufw": ("198.18.0.17", "ufw", "locked", ["locked_nodes"], "linux"),
+        "lock-fwd": ("198.18.0.18", "firewalld", "locked", ["locked_nodes"], "linux"),
+        "esxi1": ("198.18.0.20", "nftables", "esxi", ["esxi_nodes"], "vmware"),
+        "ilo1": ("198.18.0.30", "none", "none", ["management"], "ilo"),
+        "oa1": ("198.18.0.31", "none", "none", ["management"], "oa"),
+        "vc1": ("198.18.0.32", "none", "none", ["management"], "vc"),
+        "outsider": ("198.18.0.40", "none", "none", ["outsiders"], None),
+    }
+    assert {h.name: h.tls_ports for h in lab.hosts if h.tls_ports} == {
+        "esxi1": [443, 5989],
+        "ilo1": [443],
+        "oa1": [443],
+        "vc1": [443],
+    }
+    assert lab.hosts[0].vars == {"sum_server_os": "linux"}
+
+
+def test_inventory_written_from_a_lab(tmp_path):
+    lab = labctl.Lab(write(tmp_path, MINI))
+    lab.state_dir = str(tmp_path / "state")
+    lab.inventory = os.path.join(lab.state_dir, "inventory.yml")
+    lab.record = os.path.join(lab.state_dir, "lab.json")
+    lab.key = os.path.join(lab.state_dir, "id_ed25519")
+    labctl.write_inventory(lab)
+    with open(lab.inventory) as fh:
+        text = fh.read()
+    assert '    # kept above the key\n    sum_plan_version: "7.2.1"\n' in text
+    inv = labctl.parse_yaml(text)["all"]
+    assert inv["vars"]["ansible_user"] == "root"
+    assert inv["vars"]["ansible_python_interpreter"] == "/usr/bin/python3"
+    assert inv["vars"]["ansible_ssh_private_key_file"] == lab.key
+    assert inv["hosts"]["a"] == {
+        "ansible_host": "198.18.0.194",
+        "sum_node_type": "linux",
+        "lab_backend": "nftables",
+        "lab_state": "locked",
+        "lab_role": "locked",
+    }
+    assert inv["children"] == {
+        "locked_nodes": {"hosts": {"a": None}},
+        "extra": {"hosts": {"a": None}},
+        "management": {"hosts": {"b": None}},
+    }
+    with open(lab.record) as fh:
+        rec = json.load(fh)
+    assert [h["name"] for h in rec["hosts"]] == ["a", "b"] and rec["bridge"] == "hpsl-mini"
+    mtime = os.stat(lab.inventory).st_mtime_ns
+    labctl.write_inventory(lab)  # unchanged content: file not rewritten
+    assert os.stat(lab.inventory).st_mtime_ns == mtime
+
+
+def test_base_cache_key_follows_the_package_list(monkeypatch):
+    key = labctl.base_hash()
+    assert key == labctl.base_hash()
+    monkeypatch.setattr(labctl, "PACKAGES", [*labctl.PACKAGES, "tcpdump"])
+    assert labctl.base_hash() != key
+
+
+def test_setup_covers_every_backend_state_pair_the_model_allows():
+    for backend in labctl.BACKENDS:
+        assert any(b == backend for b, _ in labctl.SETUP), backend
+    nft_locked = labctl.NFT_LOCKED % {"controller": "198.18.0.1"}
+    assert 'ip saddr 198.18.0.1 tcp dport 9999 accept comment "foreign"' in nft_locked
+    assert ":INPUT DROP" in labctl.IPT_LOCKED and ":OUTPUT DROP" in labctl.IPT_LOCKED
+    assert "tcp dport { 80, 443, 5989 } accept" in labctl.NFT_ESXI
