@@ -101,6 +101,23 @@ def test_out_rules_where_outbound_is_filtered(lab: labutil.LabInfo, nodes: t.Lis
     assert all(o in (labutil.OPEN, labutil.UNREACHABLE) for o in outcomes.values()), outcomes
 
 
+# Reload each backend from its boot-time files only: the live state must come back the same.
+RELOAD = {
+    "nftables": ["nft", "-f", "/etc/nftables.conf"],
+    "iptables": ["sh", "-c", "iptables-restore < /etc/iptables/rules.v4 && ip6tables-restore < /etc/iptables/rules.v6"],
+    "firewalld": ["firewall-cmd", "--reload"],
+    "ufw": ["ufw", "reload"],
+}
+
+
+def test_boot_files_load_the_same_live_state(lab: labutil.LabInfo, nodes: t.List[str],
+                                             applied: t.Dict[str, t.Any]) -> None:
+    for host in nodes:
+        live = fw.state(host, lab)
+        labutil.host_exec(host, RELOAD[lab.hosts[host]["backend"]], lab=lab, check=True)
+        assert fw.differences(live, fw.state(host, lab)) == [], host
+
+
 @pytest.mark.parametrize("hook", ["after_first_step", "bad_rule"])
 def test_injected_failure_leaves_everything_as_it_was(lab: labutil.LabInfo, nodes: t.List[str],
                                                       applied: t.Dict[str, t.Any], hook: str) -> None:
