@@ -10,7 +10,6 @@ import time
 import typing as t
 
 import pytest
-from _modrun import run_module
 
 from ansible_collections.hpsum.ports.plugins.module_utils import listener as lst
 from ansible_collections.hpsum.ports.plugins.module_utils.probe import Target, probe
@@ -50,7 +49,7 @@ def pidfile(tmp_path: t.Any) -> t.Iterator[str]:
         lst.terminate(int(data["pid"]), data.get("token"), grace=1)
 
 
-def test_start_busy_idempotent_stop(capsys: pytest.CaptureFixture, pidfile: str) -> None:
+def test_start_busy_idempotent_stop(run_module: t.Any, pidfile: str) -> None:
     free1, free2 = _free_ports(2)
     with socket.socket() as busy:
         busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -59,13 +58,13 @@ def test_start_busy_idempotent_stop(capsys: pytest.CaptureFixture, pidfile: str)
         busy_port = busy.getsockname()[1]
         args = {"ports": [free1, busy_port, free2, free1], "timeout": 60, "pidfile": pidfile}
 
-        rc, checked = run_module(port_listener.main, args, capsys, check_mode=True)
-        assert (rc, checked["changed"], checked["pid"], checked["ports"]) == (0, True, None, sorted([free1, free2]))
+        checked = run_module(port_listener.main, args, check_mode=True)
+        assert (checked["changed"], checked["pid"], checked["ports"]) == (True, None, sorted([free1, free2]))
         assert not os.path.exists(pidfile)
         assert _states([free1, free2]) == ["closed"] * 4  # check mode left nothing listening
 
-        rc, started = run_module(port_listener.main, args, capsys, diff=True)
-        assert rc == 0 and started["changed"] is True
+        started = run_module(port_listener.main, args, diff=True)
+        assert started["changed"] is True
         assert started["ports"] == sorted([free1, free2])
         assert [b["port"] for b in started["busy"]] == [busy_port]
         with open("/proc/self/comm") as handle:
@@ -81,39 +80,36 @@ def test_start_busy_idempotent_stop(capsys: pytest.CaptureFixture, pidfile: str)
             assert set(json.load(handle)) == {"pid", "token", "ports", "address", "started", "expires"}
         assert oct(os.stat(pidfile).st_mode & 0o777) == "0o644"
 
-        rc, again = run_module(port_listener.main, args, capsys)
+        again = run_module(port_listener.main, args)
         assert (again["changed"], again["pid"]) == (False, pid)
         assert _states([busy_port]) == ["open", "closed"]  # the other program's port was never taken
 
-    rc, check_stop = run_module(port_listener.main, {"state": "stopped", "pidfile": pidfile}, capsys,
-                                check_mode=True)
+    check_stop = run_module(port_listener.main, {"state": "stopped", "pidfile": pidfile}, check_mode=True)
     assert (check_stop["changed"], _alive(pid)) == (True, True)
 
-    rc, stopped = run_module(port_listener.main, {"state": "stopped", "pidfile": pidfile}, capsys)
+    stopped = run_module(port_listener.main, {"state": "stopped", "pidfile": pidfile})
     assert (stopped["changed"], stopped["stopped_pid"], stopped["stale"]) == (True, pid, False)
     assert not _alive(pid)
     assert not os.path.exists(pidfile)
     assert _states([free1, free2]) == ["closed"] * 4
 
-    rc, again = run_module(port_listener.main, {"state": "stopped", "pidfile": pidfile}, capsys)
+    again = run_module(port_listener.main, {"state": "stopped", "pidfile": pidfile})
     assert (again["changed"], again["stopped_pid"]) == (False, None)
 
 
-def test_other_ports_replace_the_running_listener(capsys: pytest.CaptureFixture, pidfile: str) -> None:
+def test_other_ports_replace_the_running_listener(run_module: t.Any, pidfile: str) -> None:
     first, second = _free_ports(2)
-    rc1, one = run_module(port_listener.main, {"ports": [first], "pidfile": pidfile}, capsys)
-    rc2, two = run_module(port_listener.main, {"ports": [first, second], "pidfile": pidfile}, capsys)
-    assert (rc1, rc2) == (0, 0)
+    one = run_module(port_listener.main, {"ports": [first], "pidfile": pidfile})
+    two = run_module(port_listener.main, {"ports": [first, second], "pidfile": pidfile})
     assert two["changed"] is True and two["stopped_pid"] == one["pid"] and two["ports"] == sorted([first, second])
     assert not _alive(one["pid"]) and _alive(two["pid"])
-    run_module(port_listener.main, {"state": "stopped", "pidfile": pidfile}, capsys)
+    run_module(port_listener.main, {"state": "stopped", "pidfile": pidfile})
     assert not _alive(two["pid"])
 
 
-def test_exits_by_itself_after_timeout_and_removes_pidfile(capsys: pytest.CaptureFixture, pidfile: str) -> None:
+def test_exits_by_itself_after_timeout_and_removes_pidfile(run_module: t.Any, pidfile: str) -> None:
     (port,) = _free_ports(1)
-    rc, started = run_module(port_listener.main, {"ports": [port], "timeout": 1, "pidfile": pidfile}, capsys)
-    assert rc == 0
+    started = run_module(port_listener.main, {"ports": [port], "timeout": 1, "pidfile": pidfile})
     deadline = time.monotonic() + 10
     while _alive(started["pid"]) and time.monotonic() < deadline:
         os.waitpid(started["pid"], os.WNOHANG)  # it is our child here; in a play init reaps it
@@ -123,14 +119,14 @@ def test_exits_by_itself_after_timeout_and_removes_pidfile(capsys: pytest.Captur
     assert _states([port]) == ["closed", "closed"]
 
 
-def test_stale_pidfile_never_signals_a_foreign_pid(capsys: pytest.CaptureFixture, pidfile: str) -> None:
+def test_stale_pidfile_never_signals_a_foreign_pid(run_module: t.Any, pidfile: str) -> None:
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         os.makedirs(os.path.dirname(pidfile), exist_ok=True)
         with open(pidfile, "w") as handle:
             json.dump({"pid": other.pid, "token": "not-its-token", "ports": [1]}, handle)
-        rc, out = run_module(port_listener.main, {"state": "stopped", "pidfile": pidfile}, capsys)
-        assert (rc, out["changed"], out["stale"], out["stopped_pid"]) == (0, True, True, None)
+        out = run_module(port_listener.main, {"state": "stopped", "pidfile": pidfile})
+        assert (out["changed"], out["stale"], out["stopped_pid"]) == (True, True, None)
         assert other.poll() is None  # still running: not ours, not signalled
         assert not os.path.exists(pidfile)
     finally:
@@ -138,23 +134,23 @@ def test_stale_pidfile_never_signals_a_foreign_pid(capsys: pytest.CaptureFixture
         other.wait()
 
 
-def test_garbled_pidfile_is_stale(capsys: pytest.CaptureFixture, pidfile: str) -> None:
+def test_garbled_pidfile_is_stale(run_module: t.Any, pidfile: str) -> None:
     os.makedirs(os.path.dirname(pidfile), exist_ok=True)
     with open(pidfile, "w") as handle:
         handle.write("{not json")
     (port,) = _free_ports(1)
-    rc, out = run_module(port_listener.main, {"ports": [port], "pidfile": pidfile}, capsys)
-    assert (rc, out["changed"], out["stale"]) == (0, True, True)
+    out = run_module(port_listener.main, {"ports": [port], "pidfile": pidfile})
+    assert (out["changed"], out["stale"]) == (True, True)
     assert _alive(out["pid"])
-    run_module(port_listener.main, {"state": "stopped", "pidfile": pidfile}, capsys)
+    run_module(port_listener.main, {"state": "stopped", "pidfile": pidfile})
 
 
-def test_all_ports_busy_starts_nothing(capsys: pytest.CaptureFixture, pidfile: str) -> None:
+def test_all_ports_busy_starts_nothing(run_module: t.Any, pidfile: str) -> None:
     with socket.socket(socket.AF_INET6) as busy:
         busy.bind(("::", 0))
         busy.listen(1)
-        rc, out = run_module(port_listener.main, {"ports": [busy.getsockname()[1]], "pidfile": pidfile}, capsys)
-    assert (rc, out["changed"], out["pid"], out["ports"]) == (0, False, None, [])
+        out = run_module(port_listener.main, {"ports": [busy.getsockname()[1]], "pidfile": pidfile})
+    assert (out["changed"], out["pid"], out["ports"]) == (False, None, [])
     assert len(out["busy"]) == 1
     assert not os.path.exists(pidfile)
 
@@ -170,10 +166,10 @@ def test_all_ports_busy_starts_nothing(capsys: pytest.CaptureFixture, pidfile: s
         ({"ports": [63001], "address": "198.18.0.125"}, "cannot bind port 63001 on 198.18.0.125"),
     ],
 )
-def test_bad_input_fails_before_any_change(capsys: pytest.CaptureFixture, pidfile: str, args: dict,
+def test_bad_input_fails_before_any_change(run_module: t.Any, pidfile: str, args: dict,
                                            message: str) -> None:
-    rc, out = run_module(port_listener.main, dict(args, pidfile=pidfile), capsys)
-    assert rc == 1 and out["failed"] is True
+    out = run_module(port_listener.main, dict(args, pidfile=pidfile), fails=True)
+    assert out["failed"] is True
     assert message in out["msg"]
     assert not os.path.exists(pidfile)
 

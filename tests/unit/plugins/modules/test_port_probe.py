@@ -2,24 +2,23 @@
 from __future__ import annotations
 
 import socket
+import typing as t
 
 import pytest
-from _modrun import run_module
 
 from ansible_collections.hpsum.ports.plugins.modules import port_probe
 
 
-def test_probes_loopback_and_reports_states(capsys: pytest.CaptureFixture) -> None:
+def test_probes_loopback_and_reports_states(run_module: t.Any) -> None:
     with socket.socket() as listening:
         listening.bind(("127.0.0.1", 0))
         listening.listen(8)
         port = listening.getsockname()[1]
-        rc, out = run_module(port_probe.main, {"targets": [
+        out = run_module(port_probe.main, {"targets": [
             {"address": "127.0.0.1", "port": port, "id": "a"},
             {"address": "::1", "port": port},
             {"address": "127.0.0.1", "port": 138, "protocol": "udp"},
-        ], "timeout": 1}, capsys, check_mode=True)
-    assert rc == 0
+        ], "timeout": 1}, check_mode=True)
     assert out["changed"] is False
     assert [(r["id"], r["state"]) for r in out["results"]] == [("a", "open"), (None, "closed"), (None, "untested")]
     assert out["summary"] == {"open": 1, "closed": 1, "filtered": 0, "error": 0, "untested": 1}
@@ -37,8 +36,7 @@ def test_probes_loopback_and_reports_states(capsys: pytest.CaptureFixture) -> No
         ({"targets": [{"port": 22}]}, "missing required arguments: address"),
     ],
 )
-def test_bad_input_fails_naming_option_and_value(capsys: pytest.CaptureFixture, args: dict, message: str) -> None:
-    rc, out = run_module(port_probe.main, args, capsys)
-    assert rc == 1
+def test_bad_input_fails_naming_option_and_value(run_module: t.Any, args: dict, message: str) -> None:
+    out = run_module(port_probe.main, args, fails=True)
     assert out["failed"] is True
     assert message in out["msg"]
