@@ -236,13 +236,24 @@ def lifecycle_lab():
     labutil.lab_command("down", LIFECYCLE)
 
 
-def test_down_leaves_nothing_behind(lifecycle_lab):
+def test_down_leaves_nothing_behind(lifecycle_lab, tmp_path):
     up = labutil.lab_command("up", lifecycle_lab)
     assert up.returncode == 0, up.stderr
     info = labutil.lab_info(lifecycle_lab)
     assert info is not None and set(info.hosts) == set(LC_HOSTS)
     assert connect(info.address("lc-mp"), 443) == OPEN
     assert _leftovers(), "the lab should be visible before down"
+
+    # another lab naming the same bridge is refused, and its down leaves our bridge alone
+    squatter = tmp_path / "squatter.yml"
+    squatter.write_text(
+        "name: squatter\nsubnet: 198.18.0.192/29\nbridge: hpsl-lcyc\nhosts:\n"
+        "  - name: sq-a\n    address: 198.18.0.194\n    role: outsider\n"
+    )
+    refused = labutil.lab_command("up", str(squatter))
+    assert refused.returncode == 1 and "bridge hpsl-lcyc belongs to lab lifecycle" in refused.stderr
+    assert labutil.lab_command("down", str(squatter)).returncode == 0
+    assert labutil.lab_command("status", lifecycle_lab).returncode == 0
 
     # a host killed hard (a crashed or interrupted run) is rebooted by the next up ...
     with open("/var/lib/hpsum-lab/lifecycle/hosts/lc-mp/nspawn.pid") as fh:

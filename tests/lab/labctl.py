@@ -815,6 +815,21 @@ def other_labs_networks(lab):
     return out
 
 
+BRIDGE_ALIAS = "hpsum-lab:"  # the bridge's alias names the lab that made it
+
+
+def bridge_owner(bridge):
+    """None: no such bridge; "": a bridge without our alias; else the name of the lab that made it."""
+    proc = run(["ip", "-j", "link", "show", "dev", bridge], check=False)
+    if proc.returncode != 0:
+        return None
+    try:
+        alias = json.loads(proc.stdout)[0].get("ifalias", "")
+    except (ValueError, IndexError):
+        return ""
+    return alias[len(BRIDGE_ALIAS) :] if alias.startswith(BRIDGE_ALIAS) else ""
+
+
 def ensure_bridge(lab):
     for name, net in other_labs_networks(lab):
         if net.overlaps(lab.subnet):
@@ -822,8 +837,13 @@ def ensure_bridge(lab):
                 f"lab {lab.name}: subnet {lab.subnet} overlaps {net} of bridge {name} (another lab): "
                 "pick your own slice"
             )
+    owner = bridge_owner(lab.bridge)
+    if owner is not None and owner not in (lab.name, ""):
+        raise LabError(f"lab {lab.name}: bridge {lab.bridge} belongs to lab {owner}: pick a bridge name of your own")
     if not link_exists(lab.bridge):
         run(["ip", "link", "add", lab.bridge, "type", "bridge"])
+    if owner != lab.name:
+        run(["ip", "link", "set", "dev", lab.bridge, "alias", BRIDGE_ALIAS + lab.name])
     addr = f"{lab.bridge_address}/{lab.subnet.prefixlen}"
     have = run(["ip", "-4", "-o", "addr", "show", "dev", lab.bridge]).stdout
     if (f" {addr} ") not in have:
@@ -1230,8 +1250,11 @@ def cmd_down(lab, args):
     with FileLock(os.path.join(LOCK_DIR, f"hpsum-lab-{lab.name}.lock")):
         hosts = lab.recorded_hosts()
         parallel(hosts, stop_host)
-        if link_exists(lab.bridge):
+        owner = bridge_owner(lab.bridge)
+        if owner in (lab.name, ""):
             run(["ip", "link", "del", lab.bridge])
+        elif owner is not None:
+            log(f"bridge {lab.bridge} belongs to lab {owner}: left alone")
         if os.path.isdir(lab.state_dir):
             still = [h.name for h in hosts if is_mounted(h.merged)]
             if still:

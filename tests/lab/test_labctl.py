@@ -132,6 +132,20 @@ def test_repo_labs_have_own_bridges_and_stay_off_the_default_slice():
             assert not lab.subnet.overlaps(default.subnet), lab.name
 
 
+def test_repo_labs_can_all_be_up_at_once():
+    """Every lab file has its own slice, so no lab's up is refused because another one is up."""
+    labs = [labctl.Lab(p) for p in LABS]
+    clashes = [
+        f"{a.name} {a.subnet} / {b.name} {b.subnet}"
+        for i, a in enumerate(labs)
+        for b in labs[i + 1 :]
+        if a.subnet.overlaps(b.subnet)
+    ]
+    assert clashes == []
+    names = [h.machine for lab in labs for h in lab.hosts]
+    assert len(set(names)) == len(names)
+
+
 def test_default_lab_matches_the_brief():
     lab = labctl.Lab(os.path.join(HERE, "labs", "default.yml"))
     got = {h.name: (str(h.address), h.backend, h.state, h.groups, h.vars.get("sum_node_type")) for h in lab.hosts}
