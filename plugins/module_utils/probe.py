@@ -39,8 +39,9 @@ REASON_UDP = "udp"
 REASON_RESOLVE = "resolve"
 REASON_SOCKET = "socket"
 
-# errno -> (state, reason). EPERM/EACCES on connect: the probing host's own netfilter
-# dropped or rejected the SYN on output (Linux reports it synchronously).
+# errno -> (state, reason). EPERM/EACCES on connect: the probing host refused to send (a
+# prohibit route, a local policy). Its own netfilter looks like a remote firewall instead: an
+# output drop is a timeout (TCP retries the SYN), an output reject ECONNREFUSED/EHOSTUNREACH.
 _ERRNO_STATES: t.Dict[int, t.Tuple[str, str]] = {
     0: (OPEN, REASON_CONNECTED),
     errno.ECONNREFUSED: (CLOSED, REASON_REFUSED),

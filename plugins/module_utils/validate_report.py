@@ -190,37 +190,35 @@ def fix_for(path: Path, result: t.Mapping[str, t.Any], plans: Plans,
                    if managed else "the %s's own firewall is not ours to change" % dst_label)
     flow = "a network firewall between %s and %s: request the flow %s" % (src, dst, _flow(path, src_addr))
     web_ui = (" Or update %s through its web interface (rule 9)." % dst) if dst_type in pm.WEB_UI_FALLBACK else ""
+    # The source's own output chain looks the same from the socket: a drop is a timeout (Linux
+    # retries the SYN), a reject a refusal or an ICMP unreachable. Name it where we manage it.
+    src_type = (plans.get(src) or {}).get("node_type")
+    outbound = ""
+    if src_type not in pm.MANAGEMENT_PROCESSORS:
+        outbound = ", the firewall on %s itself blocking it outbound (allow %s/%s out to %s there%s)" % (
+            src, port, proto, dst_addr,
+            "; ESXi: the custom outbound rule, hpsum.ports.esxi_firewall_rule, rule 7" if src_type == "vmware"
+            else "")
     if state == "closed":
         held = listening or {}
         if path["kind"] in (CALLBACK, LOOPBACK) and held.get("listening"):
             return ("%s (%s) was listening on %s/%s (%s), yet the connect was refused: the firewall on %s rejects "
-                    "it (REJECT); %s.%s" % (dst, dst_addr, port, proto, held["listening"], dst, open_on_dst, web_ui))
+                    "it (REJECT: %s)%s.%s" % (dst, dst_addr, port, proto, held["listening"], dst, open_on_dst,
+                                              outbound, web_ui))
         service = SERVICES.get(port, "the service on port %d" % port)
         if path["kind"] in (CALLBACK, LOOPBACK):
             service = "SUM's web server (start SUM, or let port_listener hold the port)"
-        return ("nothing listens on %s (%s) port %s/%s: start %s there; or the firewall on %s rejects it (REJECT): "
-                "%s.%s" % (dst, dst_addr, port, proto, service, dst, open_on_dst, web_ui))
+        return ("nothing listens on %s (%s) port %s/%s: start %s there; or the firewall on %s rejects it (REJECT: "
+                "%s)%s.%s" % (dst, dst_addr, port, proto, service, dst, open_on_dst, outbound, web_ui))
     if state == "filtered":
         if reason == "blocked on source":
-            extra = " (ESXi: the custom outbound rule, hpsum.ports.esxi_firewall_rule, rule 7)" \
-                if (plans.get(src) or {}).get("node_type") == "vmware" else ""
-            return ("the firewall on %s itself blocks outbound %s/%s to %s: allow it out on %s "
-                    "(hpsum.ports.sum_firewall)%s.%s" % (src, port, proto, dst_addr, src, extra, web_ui))
+            return ("%s refused to send it (a prohibit route or a local policy on %s): fix the routing or policy "
+                    "on %s for %s (flow %s).%s" % (src, src, src, dst_addr, _flow(path, src_addr), web_ui))
         if reason == "network unreachable":
             return ("%s has no route to %s: fix the routing on %s or in the network (flow %s).%s"
                     % (src, dst_addr, src, _flow(path, src_addr), web_ui))
-        if reason == "host unreachable":
-            return ("rejected with an ICMP unreachable: the firewall on %s (%s), or %s.%s"
-                    % (dst, open_on_dst, flow, web_ui))
-        # A TCP SYN dropped by the source's own output chain also ends in a timeout (Linux retries it).
-        src_type = (plans.get(src) or {}).get("node_type")
-        outbound = ""
-        if src_type not in pm.MANAGEMENT_PROCESSORS:
-            outbound = ", the firewall on %s blocking it outbound (allow %s/%s out to %s there%s)" % (
-                src, port, proto, dst_addr,
-                "; ESXi: the custom outbound rule, hpsum.ports.esxi_firewall_rule, rule 7" if src_type == "vmware"
-                else "")
-        return ("dropped (no answer): the firewall on %s (%s)%s, or %s.%s" % (dst, open_on_dst, outbound, flow, web_ui))
+        how = "rejected with an ICMP unreachable" if reason == "host unreachable" else "dropped (no answer)"
+        return ("%s: the firewall on %s (%s)%s, or %s.%s" % (how, dst, open_on_dst, outbound, flow, web_ui))
     return "the probe on %s failed: %s" % (src, result.get("error") or reason)
 
 

@@ -21,8 +21,10 @@ description:
     was refused (the destination is reachable and nothing listens there, or a firewall there answers
     with a reset or an ICMP port unreachable, as C(iptables -j REJECT) does). V(filtered) means no
     answer within O(timeout), an ICMP host, network or administratively prohibited unreachable, or
-    the probing host's own firewall refused the outbound packet. V(error) is anything else (a name
+    the probing host refused to send it (EPERM or EACCES, a prohibit route for one). V(error) is anything else (a name
     that does not resolve, an address family the host lacks).
+  - The probing host's own firewall looks the same from the socket as a remote one - a drop on output
+    is a timeout (the kernel retries the SYN), a reject there a refusal or an ICMP unreachable.
   - A UDP pair (SUM's 137 and 138) is reported V(untested), since a TCP connect proves nothing about it.
   - IPv4 and IPv6 addresses, and host names (resolved on the probing host).
   - Nothing is changed on any host; the connects themselves are the only effect.
@@ -130,7 +132,7 @@ results:
     reason:
       description:
         - Why. V(connected), V(refused), V(timeout), V(host unreachable), V(network unreachable),
-          V(blocked on source) (the probing host's firewall refused the outbound packet), V(udp),
+          V(blocked on source) (EPERM or EACCES on the probing host), V(udp),
           V(resolve), V(socket), or the errno name of an unexpected error.
       type: str
       sample: timeout
