@@ -254,3 +254,21 @@ def test_a_node_in_two_groups_is_reported_in_both(plans: t.Dict[str, t.Any]) -> 
     assert "lnx1" in report["groups"]["web"]
     root = ET.fromstring(vr.render_junit(report))
     assert len(root.findall(".//testcase[@classname='sum_validate.linux_fleet.lnx1']")) == 1
+
+
+def test_two_sum_servers_each_prove_their_paths() -> None:
+    hostvars = dict(HOSTVARS, sum2={"ansible_host": "198.18.0.110"})
+    groups = dict(GROUPS, all=[*GROUPS["all"], "sum2"], sum_servers=["sum1", "sum2"])
+    plans = fleet(hostvars, groups)
+    servers = {"sum1": ["198.18.0.100"], "sum2": ["198.18.0.110"]}
+    paths = vr.plan_paths(plans, servers, groups_of(groups), list(plans))
+    assert vr.listen_requests(paths) == {"sum1": [63001, 63002], "sum2": [63001, 63002]}
+    assert sorted((tg["address"], tg["port"]) for tg in vr.probe_requests(paths)["esx1"]) == [
+        ("198.18.0.100", 63001), ("198.18.0.100", 63002), ("198.18.0.110", 63001), ("198.18.0.110", 63002)]
+    report = vr.build_report(paths, _results(paths, {"sum2>lnx1@198.18.0.101:22/tcp": ("filtered", "timeout")}),
+                             plans, dict(LISTENERS, sum2={"pid": 5, "ports": [63001, 63002], "busy": []}))
+    lines = vr.render_markdown(report).splitlines()
+    assert "| lnx1 | sum1: open<br>sum2: **filtered** |  |  |  |  |" in lines
+    assert "| esx1 |  | sum1: open<br>sum2: open | sum1: open<br>sum2: open | sum1: open<br>sum2: open | " \
+           "sum1: open (optional)<br>sum2: open (optional) |" in lines
+    assert vr.failure_message(report).startswith("1 required SUM path(s) broken:\n- [web] sum2 -> lnx1")
