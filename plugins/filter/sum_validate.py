@@ -32,7 +32,9 @@ def sum_validate_plan(hostvars: t.Any, hosts: t.Sequence[str], groups: t.Mapping
     try:
         plans = {}
         for host in groups.get("all", hosts):
-            plan = hostvars[host].get("sum_ports")
+            hvars = hostvars[host]
+            # A fact: top-level only while facts are injected as variables (INJECT_FACTS_AS_VARS).
+            plan = hvars.get("sum_ports") or (hvars.get("ansible_facts") or {}).get("sum_ports")
             if plan:
                 plans[host] = _plain(plan)
         servers = {}

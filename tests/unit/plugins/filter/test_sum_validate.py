@@ -50,3 +50,12 @@ def test_a_sum_server_without_plan_takes_its_inventory_address() -> None:
     assert bundle["listen"] == {}  # the SUM server is not in the play: no listener there
     to_target = [p for p in bundle["paths"] if p["kind"] == "to_target"]
     assert to_target and all(not p["testable"] and "not in this play" in p["untested_reason"] for p in to_target)
+
+
+def test_plans_found_under_ansible_facts_too() -> None:
+    hostvars = _hostvars()
+    for host in hostvars:
+        if "sum_ports" in hostvars[host]:
+            hostvars[host]["ansible_facts"] = {"sum_ports": hostvars[host].pop("sum_ports")}
+    bundle = FILTERS["sum_validate_plan"](hostvars, list(GROUPS["all"]), GROUPS)
+    assert len(bundle["paths"]) == 17
