@@ -30,7 +30,7 @@ def run(argv: t.List[str]) -> str:
     """A command's stdout, or "" when the tool is missing or fails (that backend is not in use)."""
     if shutil.which(argv[0]) is None:
         return ""
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True)
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     return proc.stdout if proc.returncode == 0 else ""
 
 
