@@ -255,7 +255,8 @@ def test_down_leaves_nothing_behind(lifecycle_lab, tmp_path):
     assert labutil.lab_command("down", str(squatter)).returncode == 0
     assert labutil.lab_command("status", lifecycle_lab).returncode == 0
 
-    # a host killed hard (a crashed or interrupted run) is rebooted by the next up ...
+    # a host killed hard (a crashed or interrupted run) is rebooted fresh by the next up ...
+    host_exec("lc-mp", ["touch", "/etc/left-by-a-dead-run"], lab=info, check=True)
     with open("/var/lib/hpsum-lab/lifecycle/hosts/lc-mp/nspawn.pid") as fh:
         os.kill(int(fh.read()), signal.SIGKILL)
     time.sleep(0.5)
@@ -263,6 +264,7 @@ def test_down_leaves_nothing_behind(lifecycle_lab, tmp_path):
     again = labutil.lab_command("up", lifecycle_lab)
     assert again.returncode == 0 and "1 booted" in again.stderr, again.stderr
     assert labutil.lab_command("status", lifecycle_lab).returncode == 0
+    assert host_exec("lc-mp", ["test", "-e", "/etc/left-by-a-dead-run"], lab=info).returncode == 1
 
     # ... and down removes everything, also after another hard kill (nothing shut down cleanly)
     with open("/var/lib/hpsum-lab/lifecycle/hosts/lc-lock/nspawn.pid") as fh:

@@ -1151,6 +1151,10 @@ def cmd_up(lab, args):
                     log("{}: updated {}".format(host.name, ", ".join(changed)))
                 continue
             stop_host(host, quiet=True)  # leftovers of a failed or killed run
+            # A host that is not running boots fresh, in its starting state: whatever a dead run
+            # left in its overlay is dropped (only `restart` boots a host from what it persisted).
+            if os.path.isdir(host.dir) and not is_mounted(host.merged):
+                shutil.rmtree(host.dir)
             started[host.name] = start_host(lab, host, base, pubkey)
         new = [h for h in lab.hosts if h.name in started]
         if new:
