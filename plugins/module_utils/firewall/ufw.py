@@ -2,22 +2,23 @@
 # Copyright: hpsum.ports contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""ufw backend: rules with a ``hpsum.ports:...`` comment, put first with ``ufw prepend``.
+"""ufw backend: rules of ufw's own format with a ``hpsum.ports:...`` comment, first in ufw's rule files.
 
-ufw has no transaction of its own: its state is the pair /etc/ufw/user.rules and
-user6.rules, which every ufw command rewrites and loads. The apply snapshots both
-files, deletes our rules (highest number first) and prepends the wanted ones (ours
-must come before the user's own rules for the drops of other sources to count); on
-any failure it writes the two files back and runs ``ufw reload``, which puts the
-live rules back too. ufw's before.rules already accept loopback and established
-traffic, so no reply rules are needed; outbound rules are added when ufw's default
-outgoing policy is deny or reject.
+ufw's state is the pair /etc/ufw/user.rules and user6.rules: for each rule a ``### tuple ###``
+line (what ``ufw status`` lists; the comment hex-encoded) and the iptables lines ufw loads.
+The apply writes both files (our blocks first, so that the drops of other sources come before
+the user's own rules; every foreign byte kept), then one ``ufw reload``, which loads them as
+ufw always does. On any failure the files are written back and ufw reloaded again. A loop of
+``ufw`` commands would cost one ufw start-up per rule and has no transaction. ufw's
+before.rules already accept loopback and established traffic, so no reply rules are needed;
+outbound rules are added when ufw's default outgoing policy is deny or reject.
 """
 
 from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
+import binascii
 import ipaddress
 import re
 import typing as t
@@ -33,59 +34,77 @@ from ansible_collections.hpsum.ports.plugins.module_utils.firewall.base import (
     Target,
 )
 
-USER_FILES = ("/etc/ufw/user.rules", "/etc/ufw/user6.rules")
-_NUMBERED = re.compile(r"^\[\s*(\d+)\]\s+(.*?)(?:\s+#\s*(.*))?$")
+USER_FILES = {4: "/etc/ufw/user.rules", 6: "/etc/ufw/user6.rules"}
+BEGIN, END = "### RULES ###\n", "### END RULES ###\n"
 _DEFAULTS = re.compile(r"^Default:\s*(.*)$", re.M)
-
-
 # ufw keeps one rule per match: a "deny from any" would collide with the user's own "allow 22/tcp"
 # (ufw skips it as existing). Two halves of each address space match the same sources and are
 # rules of their own.
 HALVES = {4: ("0.0.0.0/1", "128.0.0.0/1"), 6: ("::/1", "8000::/1")}
+ANY = {4: "0.0.0.0/0", 6: "::/0"}
+# The test hook's rule: a port iptables-restore refuses, so that ``ufw reload`` fails.
+BAD_BLOCK = (b"### tuple ### allow tcp 99999 0.0.0.0/0 any 0.0.0.0/0 in\n"
+             b"-A ufw-user-input -p tcp --dport 99999 -j ACCEPT\n\n")
 
 
-def ufw_args(entry: Entry, source: t.Optional[str] = None) -> t.List[str]:
-    """The ``ufw prepend`` arguments of one entry (after ``prepend``); ``source`` overrides the peer."""
-    action = "deny" if entry.kind == "drop" else "allow"
-    if entry.hook == "input":
-        args = [action, "in", "proto", entry.protocol, "from", source or entry.net or "any", "to", "any", "port",
-                str(entry.port)]
-    else:
-        args = [action, "out", "proto", entry.protocol, "to", entry.net or "any", "port", str(entry.port)]
-    return [*args, "comment", entry.key]
+def _addr(net: str) -> str:
+    """ufw writes a host without its prefix length."""
+    network = ipaddress.ip_network(net)
+    return str(network.network_address) if network.prefixlen == network.max_prefixlen else net
 
 
-def ufw_rules(entry: Entry, ipv6: bool) -> t.List[t.Tuple[int, t.List[str]]]:
-    """(family, prepend arguments) of the ufw rules one entry makes; family 0 means both."""
+def ufw_rules(entry: Entry, ipv6: bool) -> t.List[t.Tuple[int, str]]:
+    """(family, peer network) of the ufw rules one entry makes."""
+    families = [4, 6] if ipv6 else [4]
     if entry.kind == "drop":
-        families = [4, 6] if ipv6 else [4]
-        return [(f, ufw_args(entry, half)) for f in families for half in HALVES[f]]
-    if entry.family is None:
-        return [(0, ufw_args(entry))]
-    return [(entry.family, ufw_args(entry))]
+        return [(f, half) for f in families for half in HALVES[f]]
+    if entry.net:
+        return [(t.cast(int, entry.family), entry.net)] if entry.family in families else []
+    return [(f, ANY[f]) for f in families]
 
 
-def parse_numbered(text: str) -> t.List[t.Tuple[int, bool, str]]:
-    """``ufw status numbered`` -> [(number, is_v6, comment)] for every rule."""
-    rules = []
-    for line in text.splitlines():
-        match = _NUMBERED.match(line.strip())
-        if match:
-            rules.append((int(match.group(1)), _is_v6(match.group(2)), (match.group(3) or "").strip()))
-    return rules
+def rule_block(entry: Entry, family: int, peer: str) -> str:
+    """One rule exactly as ufw 0.36 writes it to user.rules / user6.rules."""
+    action = "deny" if entry.kind == "drop" else "allow"
+    target = "DROP" if entry.kind == "drop" else "ACCEPT"
+    prefix = "ufw6" if family == 6 else "ufw"
+    comment = binascii.hexlify(entry.key.encode("utf-8")).decode("ascii")
+    address = _addr(peer)
+    if entry.hook == "input":
+        tuple_ = "%s %s %d %s any %s in" % (action, entry.protocol, entry.port, ANY[family], address)
+        match = "-p %s --dport %d" % (entry.protocol, entry.port) + ("" if peer == ANY[family] else " -s " + address)
+        chain = prefix + "-user-input"
+    else:
+        tuple_ = "%s %s %d %s any %s out" % (action, entry.protocol, entry.port, address, ANY[family])
+        match = "-p %s%s --dport %d" % (entry.protocol, "" if peer == ANY[family] else " -d " + address, entry.port)
+        chain = prefix + "-user-output"
+    return "### tuple ### %s comment=%s\n-A %s %s -j %s\n\n" % (tuple_, comment, chain, match, target)
 
 
-def _is_v6(text: str) -> bool:
-    """ufw marks "Anywhere (v6)" rules; a rule with an IPv6 address shows only the address."""
-    if "(v6)" in text:
-        return True
-    for word in text.split():
-        try:
-            if ipaddress.ip_network(word, strict=False).version == 6:
-                return True
-        except ValueError:
+def split_rules(text: str) -> t.Tuple[str, t.List[t.Tuple[t.Optional[str], str]], str]:
+    """A user.rules text -> (head through the blank line after RULES, [(our key or None, block)], tail)."""
+    start = text.find(BEGIN)
+    end = text.find(END)
+    if start < 0 or end < start:
+        raise SumPortsError("ufw: no '### RULES ###' section in its rules file; is this ufw's user.rules?")
+    body_start = start + len(BEGIN)
+    if text.startswith("\n", body_start):
+        body_start += 1
+    head, body, tail = text[:body_start], text[body_start:end], text[end:]
+    blocks = []  # type: t.List[t.Tuple[t.Optional[str], str]]
+    for chunk in re.split(r"(?<=\n\n)", body):
+        if not chunk:
             continue
-    return False
+        match = re.search(r"^### tuple ###.* comment=([0-9a-f]+)\s*$", chunk, re.M)
+        key = None
+        if match:
+            try:
+                text_comment = binascii.unhexlify(match.group(1)).decode("utf-8")
+            except (ValueError, UnicodeDecodeError):
+                text_comment = ""
+            key = text_comment if text_comment.startswith(TAG) else None
+        blocks.append((key, chunk))
+    return head, blocks, tail
 
 
 def parse_defaults(text: str) -> t.Dict[str, str]:
@@ -101,7 +120,7 @@ def parse_defaults(text: str) -> t.Dict[str, str]:
 
 
 class UfwBackend(Backend):
-    """ufw through its command line."""
+    """ufw through its rule files and ``ufw reload``."""
 
     name = "ufw"
     stateless_replies = False
@@ -132,49 +151,53 @@ class UfwBackend(Backend):
             self._ipv6 = (match.group(1).strip("\"'").lower() if match else "yes") == "yes"
         return self._ipv6
 
+    def families(self) -> t.List[int]:
+        """4, and 6 when ufw manages IPv6."""
+        return [4, 6] if self.ipv6() else [4]
+
     def snapshot(self) -> Snapshot:
-        """Our rules in listing order (v4 then v6), outgoing default, user files for rollback."""
-        cmd = self._cmd()
-        _rc, verbose, _err = self.runner.run([cmd, "status", "verbose"])
+        """Our rules in file order (v4 file, then v6), the outgoing default, both files."""
+        _rc, verbose, _err = self.runner.run([self._cmd(), "status", "verbose"])
         if "Status: active" not in verbose:
             raise SumPortsError("backend: ufw is not active on this host", option="backend", value="ufw")
-        _rc, numbered, _err = self.runner.run([cmd, "status", "numbered"])
-        rules = parse_numbered(numbered)
-        lines = ["%s: %s" % ("v6" if v6 else "v4", comment) for _n, v6, comment in rules if comment.startswith(TAG)]
-        ours = [n for n, _v6, comment in rules if comment.startswith(TAG)]
+        files = {path: self.runner.read(path) for path in USER_FILES.values()}
+        lines = []
+        for family in self.families():
+            content = files[USER_FILES[family]]
+            if content is None:
+                raise SumPortsError("ufw: %s is missing" % USER_FILES[family])
+            _head, blocks, _tail = split_rules(content.decode("utf-8"))
+            lines.extend("v%d: %s" % (family, key) for key, _block in blocks if key)
         outbound = parse_defaults(verbose).get("outgoing", "allow") in ("deny", "reject")
-        files = {path: self.runner.read(path) for path in USER_FILES}
-        return Snapshot(lines, outbound, files, ours=ours)
+        return Snapshot(lines, outbound, files)
 
     def target(self, snapshot: Snapshot, entries: t.Sequence[Entry]) -> Target:
-        """Lines as ufw lists them after our prepends: v4 entries, then v6 entries."""
+        """Our blocks first in each file, the foreign ones after them, byte for byte."""
         chosen = [e for e in entries if e.kind != "lo" and (e.hook == "input" or snapshot.outbound_filtered)]
-        rules = [rule for e in chosen for rule in ufw_rules(e, self.ipv6())]
-        lines = ["v4: %s" % args[-1] for family, args in rules if family in (0, 4)]
-        if self.ipv6():
-            lines += ["v6: %s" % args[-1] for family, args in rules if family in (0, 6)]
-        return Target(lines, {}, rules=[args for _family, args in rules])
+        lines = []
+        files = {}  # type: t.Dict[str, t.Optional[bytes]]
+        for family in self.families():
+            path = USER_FILES[family]
+            head, blocks, tail = split_rules((snapshot.files[path] or b"").decode("utf-8"))
+            ours = [(e, peer) for e in chosen for f, peer in ufw_rules(e, self.ipv6()) if f == family]
+            lines.extend("v%d: %s" % (family, e.key) for e, _peer in ours)
+            body = "".join(rule_block(e, family, peer) for e, peer in ours)
+            body += "".join(block for key, block in blocks if key is None)
+            files[path] = (head + body + tail).encode("utf-8")
+        return Target(lines, files)
 
     def apply(self, snapshot: Snapshot, target: Target, hook: FailHook) -> None:
-        """Delete ours, prepend the wanted ones in reverse order; on failure restore files and reload."""
+        """Write both files, one ``ufw reload``; on failure the files go back and ufw reloads them."""
         cmd = self._cmd()
         try:
-            first = True
-            for number in sorted(snapshot.extra["ours"], reverse=True):
-                self.runner.run([cmd, "--force", "delete", str(number)])
-                if first:
-                    hook.step_done("ufw delete %d" % number)
-                    first = False
-            for args in reversed(target.extra["rules"]):
-                self.runner.run([cmd, "prepend", *args])
-                if first:
-                    hook.step_done("ufw prepend %s" % args[-1])
-                    first = False
-            if hook.bad_rule:
-                self.runner.run([cmd, "prepend", "allow", "in", "proto", "tcp", "to", "any", "port", "99999"])
-        except Exception:
-            for path, content in snapshot.files.items():
-                if content is not None:
+            for path, content in sorted(target.files.items()):
+                if hook.bad_rule and content is not None and path == USER_FILES[4]:
+                    content = content.replace(END.encode(), BAD_BLOCK + END.encode())
+                if content != snapshot.files.get(path):
                     self.runner.write(path, content)
+            hook.step_done("write ufw rule files")
+            self.runner.run([cmd, "reload"])
+        except Exception:
+            self.restore_files(snapshot, target)
             self.runner.run([cmd, "reload"], check=False)
             raise

@@ -1,10 +1,11 @@
 # Copyright: hpsum.ports contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""ufw: command rendering, status parsing, prepend order, rollback from the user files."""
+"""ufw: rule blocks in ufw's own format, file round trips byte for byte, one reload, rollback."""
 
 from __future__ import annotations
 
+import pathlib
 import typing as t
 
 import pytest
@@ -18,7 +19,12 @@ from ansible_collections.hpsum.ports.plugins.module_utils.firewall.base import (
     SumPortsError,
 )
 
+FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 UFW = "/usr/sbin/ufw"
+V4, V6 = "/etc/ufw/user.rules", "/etc/ufw/user6.rules"
+# ufw's files on the lab's locked ufw host (deny in and out, 22/tcp allowed), as ufw wrote them
+USER4 = (FIXTURES / "ufw_user.rules").read_bytes()
+USER6 = (FIXTURES / "ufw_user6.rules").read_bytes()
 VERBOSE_LOCKED = """Status: active
 Logging: on (low)
 Default: deny (incoming), deny (outgoing), disabled (routed)
@@ -29,136 +35,114 @@ To                         Action      From
 22/tcp                     ALLOW IN    Anywhere
 22/tcp (v6)                ALLOW IN    Anywhere (v6)
 """
-NUMBERED_LOCKED = """Status: active
-
-     To                         Action      From
-     --                         ------      ----
-[ 1] 22/tcp                     ALLOW IN    Anywhere
-[ 2] 22/tcp (v6)                ALLOW IN    Anywhere (v6)
-"""
-# As ufw 0.36.2 (Debian 12) prints it in the lab: IPv6 rules with an address carry no "(v6)".
-NUMBERED_APPLIED = """Status: active
-
-     To                         Action      From
-     --                         ------      ----
-[ 1] 22/tcp                     ALLOW IN    198.18.0.10                # hpsum.ports:in:tcp:22:198.18.0.10/32:accept
-[ 2] 198.18.0.10 63001/tcp      ALLOW OUT   Anywhere                   (out) \
-# hpsum.ports:out:tcp:63001:198.18.0.10/32:accept
-[ 3] 22/tcp                     DENY IN     0.0.0.0/1                  # hpsum.ports:in:tcp:22:any:drop
-[ 4] 22/tcp                     DENY IN     128.0.0.0/1                # hpsum.ports:in:tcp:22:any:drop
-[ 5] 22/tcp                     ALLOW IN    Anywhere
-[ 6] 22/tcp                     DENY IN     ::/1                       # hpsum.ports:in:tcp:22:any:drop
-[ 7] 22/tcp                     DENY IN     8000::/1                   # hpsum.ports:in:tcp:22:any:drop
-[ 8] 22/tcp (v6)                ALLOW IN    Anywhere (v6)
-"""
 RULES = [{"direction": "in", "port": 22, "peers": ["198.18.0.10"]},
          {"direction": "out", "port": 63001, "peers": ["198.18.0.10"]}]
-USER = {"/etc/ufw/user.rules": b"*filter\n# v4\nCOMMIT\n", "/etc/ufw/user6.rules": b"*filter\n# v6\nCOMMIT\n",
-        "/etc/default/ufw": b'IPV6=yes\nDEFAULT_OUTPUT_POLICY="DROP"\n'}
 
 
-def make(replay: t.Any, numbered: str, verbose: str = VERBOSE_LOCKED) -> t.Tuple[ufw.UfwBackend, t.Any]:
-    table = {(UFW, "status", "verbose"): (0, verbose, ""), (UFW, "status", "numbered"): (0, numbered, ""),
-             (UFW, "status"): (0, "Status: active\n", ""), (UFW, "reload"): (0, "Firewall reloaded\n", "")}
-    runner = replay(table, files=USER, commands=["ufw"])
+def make(replay: t.Any, files: t.Optional[t.Dict[str, bytes]] = None, verbose: str = VERBOSE_LOCKED,
+         reload: t.Any = (0, "Firewall reloaded\n", "")) -> t.Tuple[ufw.UfwBackend, t.Any]:
+    table = {(UFW, "status", "verbose"): (0, verbose, ""), (UFW, "status"): (0, "Status: active\n", ""),
+             (UFW, "reload"): reload}
+    files = files or {V4: USER4, V6: USER6, "/etc/default/ufw": b"IPV6=yes\n"}
+    runner = replay(table, files=files, commands=["ufw"])
     return ufw.UfwBackend(runner), runner
 
 
 @pytest.mark.parametrize(
-    ("entry", "args"),
+    ("entry", "family", "peer", "block"),
     [
-        (Entry("in", "tcp", 22, "198.18.0.10/32", "accept"),
-         "allow in proto tcp from 198.18.0.10/32 to any port 22 comment hpsum.ports:in:tcp:22:198.18.0.10/32:accept"),
-        (Entry("out", "udp", 137, "198.18.0.10/32", "accept"),
-         "allow out proto udp to 198.18.0.10/32 port 137 comment hpsum.ports:out:udp:137:198.18.0.10/32:accept"),
-        (Entry("in", "tcp", 22, "", "drop"),
-         "deny in proto tcp from any to any port 22 comment hpsum.ports:in:tcp:22:any:drop"),
-        (Entry("in", "tcp", 22, "198.18.0.1/32", "mgmt"),
-         "allow in proto tcp from 198.18.0.1/32 to any port 22 comment hpsum.ports:in:tcp:22:198.18.0.1/32:mgmt"),
+        # the texts ufw 0.36.2 itself wrote for these rules in the lab
+        (Entry("in", "tcp", 22, "198.18.0.70/32", "accept"), 4, "198.18.0.70/32",
+         "### tuple ### allow tcp 22 0.0.0.0/0 any 198.18.0.70 in comment=687073756d2e706f7274733a696e3a7463703a32323a"
+         "3139382e31382e302e37302f33323a616363657074\n-A ufw-user-input -p tcp --dport 22 -s 198.18.0.70 -j ACCEPT\n\n"),
+        (Entry("out", "tcp", 63001, "198.18.0.70/32", "accept"), 4, "198.18.0.70/32",
+         "### tuple ### allow tcp 63001 198.18.0.70 any 0.0.0.0/0 out comment=687073756d2e706f7274733a6f75743a7463703a"
+         "36333030313a3139382e31382e302e37302f33323a616363657074\n"
+         "-A ufw-user-output -p tcp -d 198.18.0.70 --dport 63001 -j ACCEPT\n\n"),
+        (Entry("in", "tcp", 22, "", "drop"), 4, "0.0.0.0/1",
+         "### tuple ### deny tcp 22 0.0.0.0/0 any 0.0.0.0/1 in comment=687073756d2e706f7274733a696e3a7463703a32323a616e"
+         "793a64726f70\n-A ufw-user-input -p tcp --dport 22 -s 0.0.0.0/1 -j DROP\n\n"),
+        (Entry("in", "tcp", 22, "", "drop"), 6, "::/1",
+         "### tuple ### deny tcp 22 ::/0 any ::/1 in comment=687073756d2e706f7274733a696e3a7463703a32323a616e793a64726f"
+         "70\n-A ufw6-user-input -p tcp --dport 22 -s ::/1 -j DROP\n\n"),
     ],
 )
-def test_ufw_args(entry: Entry, args: str) -> None:
-    assert " ".join(ufw.ufw_args(entry)) == args
+def test_rule_block_is_what_ufw_writes(entry: Entry, family: int, peer: str, block: str) -> None:
+    assert ufw.rule_block(entry, family, peer) == block
+
+
+def test_any_source_and_udp() -> None:
+    block = ufw.rule_block(Entry("in", "udp", 137, "", "accept"), 6, "::/0")
+    assert block.splitlines()[1] == "-A ufw6-user-input -p udp --dport 137 -j ACCEPT"
 
 
 def test_drops_are_address_halves() -> None:
     # ufw would skip "deny from any port 22" as a duplicate of the user's own "allow 22/tcp"
-    rules = ufw.ufw_rules(Entry("in", "tcp", 22, "", "drop"), ipv6=True)
-    assert [(family, args[5]) for family, args in rules] == [(4, "0.0.0.0/1"), (4, "128.0.0.0/1"), (6, "::/1"),
-                                                             (6, "8000::/1")]
+    assert ufw.ufw_rules(Entry("in", "tcp", 22, "", "drop"), ipv6=True) == [
+        (4, "0.0.0.0/1"), (4, "128.0.0.0/1"), (6, "::/1"), (6, "8000::/1")]
     assert len(ufw.ufw_rules(Entry("in", "tcp", 22, "", "drop"), ipv6=False)) == 2
-    assert ufw.ufw_rules(Entry("in", "tcp", 22, "", "accept"), ipv6=True)[0][0] == 0
+    assert ufw.ufw_rules(Entry("in", "tcp", 22, "2001:db8::1/128", "accept"), ipv6=False) == []
+    assert ufw.ufw_rules(Entry("in", "tcp", 22, "", "accept"), ipv6=True) == [(4, "0.0.0.0/0"), (6, "::/0")]
 
 
-def test_parsers() -> None:
+def test_parse_defaults() -> None:
     assert ufw.parse_defaults(VERBOSE_LOCKED) == {"incoming": "deny", "outgoing": "deny", "routed": "disabled"}
-    rules = ufw.parse_numbered(NUMBERED_APPLIED)
-    assert rules[0] == (1, False, "hpsum.ports:in:tcp:22:198.18.0.10/32:accept")
-    assert rules[1] == (2, False, "hpsum.ports:out:tcp:63001:198.18.0.10/32:accept")
-    assert rules[5] == (6, True, "hpsum.ports:in:tcp:22:any:drop") and rules[7] == (8, True, "")
 
 
-def test_locked_check_real(replay: t.Any) -> None:
-    be, runner = make(replay, NUMBERED_LOCKED)
+def test_locked_check_real_check_real_absent(replay: t.Any) -> None:
+    be, runner = make(replay)
     check = HostFirewall(be, RULES, Options(), check_mode=True).run()
-    assert check["changed"] and check["outbound_filtered"]
+    assert check["changed"] and check["outbound_filtered"] and runner.writes == []
     assert check["added"] == ["v4: hpsum.ports:in:tcp:22:198.18.0.10/32:accept",
                               "v4: hpsum.ports:out:tcp:63001:198.18.0.10/32:accept",
                               "v4: hpsum.ports:in:tcp:22:any:drop", "v4: hpsum.ports:in:tcp:22:any:drop",
                               "v6: hpsum.ports:in:tcp:22:any:drop", "v6: hpsum.ports:in:tcp:22:any:drop"]
-    allow_prepends(runner)
-    assert not [a for a in runner.argvs() if "prepend" in a]
-    HostFirewall(be, RULES, Options(), check_mode=False).run()
-    prepends = [a for a in runner.argvs() if "prepend" in a]
-    # reversed, so that the first ends on top
-    assert [a[7] for a in prepends] == ["8000::/1", "::/1", "128.0.0.0/1", "0.0.0.0/1", "198.18.0.10/32",
-                                        "198.18.0.10/32"]
-
-
-def allow_prepends(runner: t.Any, fail: t.Optional[str] = None) -> None:
-    """Table entries for every prepend of RULES (the one whose source is ``fail`` fails)."""
-    for entry in [Entry("in", "tcp", 22, "", "drop"), Entry("out", "tcp", 63001, "198.18.0.10/32", "accept"),
-                  Entry("in", "tcp", 22, "198.18.0.10/32", "accept")]:
-        for _family, args in ufw.ufw_rules(entry, ipv6=True):
-            runner.table[(UFW, "prepend", *args)] = (1, "", "ERROR") if fail in args else (0, "Rule inserted\n", "")
-
-
-def test_applied_no_change_then_absent_deletes_highest_first(replay: t.Any) -> None:
-    be, runner = make(replay, NUMBERED_APPLIED)
+    real = HostFirewall(be, RULES, Options(), check_mode=False).run()
+    assert real["diff"] == check["diff"] and runner.argvs().count((UFW, "reload")) == 1
+    text = runner.files[V4].decode()
+    # ours first, then the user's own rule, every foreign byte kept
+    assert text.index("198.18.0.10") < text.index("0.0.0.0/1") < text.index("### tuple ### allow tcp 22 0.0.0.0/0 any "
+                                                                              "0.0.0.0/0 in\n")
     assert HostFirewall(be, RULES, Options(), check_mode=False).run()["changed"] is False
-    for number in (1, 2, 3, 4, 6, 7):
-        runner.table[(UFW, "--force", "delete", str(number))] = (0, "Rule deleted\n", "")
+    assert runner.argvs().count((UFW, "reload")) == 1
     closed = HostFirewall(be, RULES, Options(state="absent"), check_mode=False).run()
-    assert closed["changed"]
-    assert [a[-1] for a in runner.argvs() if "delete" in a] == ["7", "6", "4", "3", "2", "1"]
+    assert closed["changed"] and runner.files[V4] == USER4 and runner.files[V6] == USER6
 
 
-def test_failure_restores_user_files_and_reloads(replay: t.Any) -> None:
-    be, runner = make(replay, NUMBERED_LOCKED)
-    allow_prepends(runner, fail="198.18.0.10/32")
-    with pytest.raises(SumPortsError):
+def test_failed_reload_restores_files_and_reloads(replay: t.Any) -> None:
+    be, runner = make(replay, reload=[(1, "", "ERROR: problem running ufw-init"), (0, "", "")])
+    with pytest.raises(SumPortsError, match="reload failed"):
         HostFirewall(be, RULES, Options(), check_mode=False).run()
-    assert runner.argvs()[-1] == (UFW, "reload")
-    assert sorted(runner.writes) == ["/etc/ufw/user.rules", "/etc/ufw/user6.rules"]
-    assert runner.files["/etc/ufw/user.rules"] == USER["/etc/ufw/user.rules"]
+    assert runner.files[V4] == USER4 and runner.files[V6] == USER6
+    assert runner.argvs().count((UFW, "reload")) == 2
 
 
-def test_injected_failure_after_first_step(replay: t.Any) -> None:
-    be, runner = make(replay, NUMBERED_LOCKED)
-    allow_prepends(runner)
+def test_injected_failures(replay: t.Any) -> None:
+    be, runner = make(replay)
     with pytest.raises(SumPortsError, match="injected"):
         HostFirewall(be, RULES, Options(), check_mode=False, hook=FailHook("after_first_step")).run()
-    assert runner.argvs()[-1] == (UFW, "reload")
+    assert runner.files[V4] == USER4 and runner.argvs()[-1] == (UFW, "reload")
+    be, runner = make(replay, reload=[(1, "", "ERROR"), (0, "", "")])
+    written = []
+    original_write = runner.write
+    runner.write = lambda path, content: (written.append(content), original_write(path, content))  # type: ignore
+    with pytest.raises(SumPortsError):
+        HostFirewall(be, RULES, Options(), check_mode=False, hook=FailHook("bad_rule")).run()
+    assert any(content and ufw.BAD_BLOCK in content for content in written)
+    assert runner.files[V4] == USER4
 
 
-def test_inactive_ufw_is_an_error(replay: t.Any) -> None:
-    be, _runner = make(replay, NUMBERED_LOCKED, verbose="Status: inactive\n")
+def test_inactive_ufw_and_foreign_file(replay: t.Any) -> None:
+    be, _runner = make(replay, verbose="Status: inactive\n")
     with pytest.raises(SumPortsError, match="ufw is not active"):
+        be.snapshot()
+    be, _runner = make(replay, files={V4: b"not ufw\n", V6: USER6})
+    with pytest.raises(SumPortsError, match="no '### RULES ###' section"):
         be.snapshot()
 
 
 def test_ipv6_off(replay: t.Any) -> None:
-    be, runner = make(replay, NUMBERED_LOCKED)
+    be, runner = make(replay)
     runner.files["/etc/default/ufw"] = b"IPV6=no\n"
-    result = HostFirewall(be, RULES, Options(), check_mode=True).run()
-    assert not any(line.startswith("v6:") for line in result["added"])
+    result = HostFirewall(be, RULES, Options(), check_mode=False).run()
+    assert not any(line.startswith("v6:") for line in result["added"]) and runner.files[V6] == USER6
