@@ -54,7 +54,8 @@ def make(replay: t.Any, files: t.Optional[t.Dict[str, bytes]] = None, verbose: s
         # the texts ufw 0.36.2 itself wrote for these rules in the lab
         (Entry("in", "tcp", 22, "198.18.0.70/32", "accept"), 4, "198.18.0.70/32",
          "### tuple ### allow tcp 22 0.0.0.0/0 any 198.18.0.70 in comment=687073756d2e706f7274733a696e3a7463703a32323a"
-         "3139382e31382e302e37302f33323a616363657074\n-A ufw-user-input -p tcp --dport 22 -s 198.18.0.70 -j ACCEPT\n\n"),
+         "3139382e31382e302e37302f33323a616363657074\n"
+         "-A ufw-user-input -p tcp --dport 22 -s 198.18.0.70 -j ACCEPT\n\n"),
         (Entry("out", "tcp", 63001, "198.18.0.70/32", "accept"), 4, "198.18.0.70/32",
          "### tuple ### allow tcp 63001 198.18.0.70 any 0.0.0.0/0 out comment=687073756d2e706f7274733a6f75743a7463703a"
          "36333030313a3139382e31382e302e37302f33323a616363657074\n"
