@@ -107,12 +107,14 @@ def parse_rich_rule(text: str, hook: str) -> t.Optional[str]:
 
 
 def parse_policies(text: str) -> t.Dict[str, t.Dict[str, str]]:
-    """``firewall-cmd --list-all-policies`` -> name -> {field: value}."""
+    """``firewall-cmd --list-all-policies`` -> name -> {field: value}; the rich rules, one a line, under "rich"."""
     policies = {}  # type: t.Dict[str, t.Dict[str, str]]
     current = None  # type: t.Optional[t.Dict[str, str]]
     for line in text.splitlines():
         if line and not line[0].isspace():
-            current = policies.setdefault(line.split()[0], {})
+            current = policies.setdefault(line.split()[0], {"rich": ""})
+        elif current is not None and line.startswith("\t"):
+            current["rich"] += line.strip() + "\n"
         elif current is not None and ":" in line:
             key, _sep, value = line.strip().partition(":")
             current[key.strip()] = value.strip()
@@ -171,11 +173,10 @@ class FirewalldBackend(Backend):
             if name not in policies:
                 continue
             lines.append("policy %s" % name)
-            _rc, out, _err = self.runner.run([cmd, "--policy", name, "--list-rich-rules"])
             # Priorities, not the listing order, decide the order of rich rules: compare sorted.
             lines.extend(sorted(
                 "policy %s: %s" % (name, parse_rich_rule(rule, hook) or "<foreign: %s>" % rule.strip())
-                for rule in out.splitlines() if rule.strip()))
+                for rule in policies[name]["rich"].splitlines() if rule.strip()))
         outbound = any(
             name not in POLICIES.values()
             and "HOST" in fields.get("ingress-zones", "").split()
@@ -201,13 +202,17 @@ class FirewalldBackend(Backend):
                 files[self.path(hook)] = None
         return Target(lines, files, entries=entries)
 
-    def drift(self) -> t.List[str]:
-        """Zones and policies (not ours) whose runtime differs from the permanent configuration."""
+    def drift(self, policies: str) -> t.List[str]:
+        """Zones and policies (not ours) whose runtime differs from the permanent configuration.
+
+        ``policies`` is the runtime ``--list-all-policies`` the snapshot already read.
+        """
         cmd = self._cmd()
         skip = list(POLICIES.values())
         found = []
         for what in ("--list-all-zones", "--list-all-policies"):
-            runtime = _normalized(self.runner.run([cmd, what])[1], skip)
+            listing = policies if what == "--list-all-policies" else self.runner.run([cmd, what])[1]
+            runtime = _normalized(listing, skip)
             permanent = _normalized(self.runner.run([cmd, "--permanent", what])[1], skip)
             if runtime != permanent:
                 found.extend(sorted(set(runtime) ^ set(permanent)))
@@ -216,7 +221,7 @@ class FirewalldBackend(Backend):
     def apply(self, snapshot: Snapshot, target: Target, hook: FailHook) -> None:
         """Write our policy files, check the config, reload; undo the files on any failure."""
         cmd = self._cmd()
-        drift = self.drift()
+        drift = self.drift(snapshot.extra["listing"])
         if drift:
             raise SumPortsError(
                 "firewalld: the runtime configuration differs from the permanent one (%s); a reload would drop "

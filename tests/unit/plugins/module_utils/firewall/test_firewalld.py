@@ -54,7 +54,7 @@ RICH_IN = [
 ]
 
 
-def make(replay: t.Any, policies: str = POLICIES, rich: t.Sequence[str] = (), files: t.Optional[dict] = None,
+def make(replay: t.Any, policies: str = POLICIES, files: t.Optional[dict] = None,
          permanent_zones: str = ZONES, reload: t.Any = (0, "success", "")
          ) -> t.Tuple[firewalld.FirewalldBackend, t.Any]:
     table = {
@@ -62,8 +62,6 @@ def make(replay: t.Any, policies: str = POLICIES, rich: t.Sequence[str] = (), fi
         (CMD, "--permanent", "--list-all-policies"): (0, policies.replace(" (active)", ""), ""),
         (CMD, "--list-all-zones"): (0, ZONES, ""),
         (CMD, "--permanent", "--list-all-zones"): (0, permanent_zones, ""),
-        (CMD, "--policy", "hpsum_ports_in", "--list-rich-rules"): (0, "\n".join(rich), ""),
-        (CMD, "--policy", "hpsum_ports_out", "--list-rich-rules"): (0, "", ""),
         (CMD, "--check-config"): (0, "success", ""),
         (CMD, "--reload"): reload,
         (CMD, "--state"): (0, "running\n", ""),
@@ -111,10 +109,12 @@ def test_parse_rich_rule(text: str, hook: str, key: t.Optional[str]) -> None:
 def test_parse_policies_and_outbound() -> None:
     parsed = firewalld.parse_policies(LOCK_OUT)
     assert parsed["lockout"]["target"] == "DROP" and parsed["allow-host-ipv6"]["priority"] == "-15000"
+    assert parsed["allow-host-ipv6"]["rich"] == 'rule family="ipv6" icmp-type name="neighbour-advertisement" accept\n'
+    assert firewalld.parse_policies(OURS)["hpsum_ports_in"]["rich"].splitlines() == sorted(RICH_IN, reverse=True)
 
 
 def test_open_host_check_real(replay: t.Any) -> None:
-    be, runner = make(replay, rich=RICH_IN)
+    be, runner = make(replay)
     # check reads once, the real run reads, reloads and reads back what firewalld loaded
     runner.table[(CMD, "--list-all-policies")] = [(0, POLICIES, ""), (0, POLICIES, ""), (0, OURS, "")]
     check = HostFirewall(be, RULES, Options(), check_mode=True).run()
@@ -125,15 +125,15 @@ def test_open_host_check_real(replay: t.Any) -> None:
     assert check["not_applied"] == ["out 63001/tcp: outbound is not filtered on this host"]
     real = HostFirewall(be, RULES, Options(), check_mode=False).run()
     assert real["diff"] == check["diff"]
-    assert runner.argvs()[-4:] == [(CMD, "--check-config"), (CMD, "--reload"), (CMD, "--list-all-policies"),
-                                   (CMD, "--policy", "hpsum_ports_in", "--list-rich-rules")]
+    # the rich rules are read from the policy listing itself: one firewall-cmd call reads everything back
+    assert runner.argvs()[-3:] == [(CMD, "--check-config"), (CMD, "--reload"), (CMD, "--list-all-policies")]
     assert ET.fromstring(runner.files[IN_XML]).findall("rule")
     assert OUT_XML not in runner.files
 
 
 def test_applied_is_not_changed_and_absent_removes(replay: t.Any) -> None:
     entries = [Entry("in", "tcp", 22, "198.18.0.10/32", "accept"), Entry("in", "tcp", 22, "", "drop")]
-    be, runner = make(replay, policies=OURS, rich=RICH_IN, files={IN_XML: firewalld.policy_xml("input", entries)})
+    be, runner = make(replay, policies=OURS, files={IN_XML: firewalld.policy_xml("input", entries)})
     runner.table[(CMD, "--list-all-policies")] = [(0, OURS, ""), (0, OURS, ""), (0, POLICIES, "")]
     again = HostFirewall(be, RULES, Options(), check_mode=False).run()
     assert again["changed"] is False
@@ -143,13 +143,12 @@ def test_applied_is_not_changed_and_absent_removes(replay: t.Any) -> None:
 
 
 def test_outbound_filtered_by_a_policy(replay: t.Any) -> None:
-    be, runner = make(replay, policies=LOCK_OUT, rich=RICH_IN)
-    ours_out = "hpsum_ports_out (active)\n  target: CONTINUE\n  ingress-zones: HOST\n  egress-zones: ANY\n"
+    be, runner = make(replay, policies=LOCK_OUT)
+    ours_out = ("hpsum_ports_out (active)\n  target: CONTINUE\n  ingress-zones: HOST\n  egress-zones: ANY\n"
+                "  rich rules:\n\trule priority=\"-2\" family=\"ipv4\" destination address=\"198.18.0.10/32\" "
+                "port port=\"63001\" protocol=\"tcp\" accept\n")
     loaded = OURS.replace(POLICIES, LOCK_OUT) + ours_out
     runner.table[(CMD, "--list-all-policies")] = [(0, LOCK_OUT, ""), (0, loaded, "")]
-    rich_out = ('rule priority="-2" family="ipv4" destination address="198.18.0.10/32" port port="63001" '
-                'protocol="tcp" accept')
-    runner.table[(CMD, "--policy", "hpsum_ports_out", "--list-rich-rules")] = (0, rich_out, "")
     result = HostFirewall(be, RULES, Options(), check_mode=False).run()
     assert result["outbound_filtered"] and OUT_XML in runner.files
     assert "hpsum.ports:out:tcp:63001:198.18.0.10/32:accept" in "\n".join(result["added"])
@@ -163,8 +162,9 @@ def test_runtime_drift_refuses_before_any_change(replay: t.Any) -> None:
 
 
 def test_rules_firewalld_did_not_load_roll_back(replay: t.Any) -> None:
-    be, runner = make(replay, rich=RICH_IN[:1])  # firewalld dropped the accept with a warning
-    runner.table[(CMD, "--list-all-policies")] = [(0, POLICIES, ""), (0, OURS, ""), (0, POLICIES, "")]
+    be, runner = make(replay)
+    dropped = OURS.replace("\t" + RICH_IN[1] + "\n", "")  # firewalld dropped the accept with a warning
+    runner.table[(CMD, "--list-all-policies")] = [(0, POLICIES, ""), (0, dropped, ""), (0, POLICIES, "")]
     with pytest.raises(SumPortsError, match="firewalld loaded other rules than written"):
         HostFirewall(be, RULES, Options(), check_mode=False).run()
     assert IN_XML not in runner.files and runner.argvs().count((CMD, "--reload")) == 2
