@@ -286,8 +286,12 @@ def build_report(paths: t.Sequence[Path], probes: t.Mapping[str, t.Optional[t.Ma
             members = groups.setdefault(group, [])
             if row["node"] not in members:
                 members.append(row["node"])
+    # What held the SUM servers' ports while they were probed (our listener, or busy ports' owners).
+    held = {server: {"pid": (result or {}).get("pid"), "ports": (result or {}).get("ports") or [],
+                     "busy": (result or {}).get("busy") or []}
+            for server, result in listeners.items() if result and not result.get("skipped")}
     return {"failed": bool(failed), "summary": summary, "meta": dict(meta or {}), "groups": dict(groups),
-            "paths": rows}
+            "listeners": held, "paths": rows}
 
 
 def _column(row: t.Mapping[str, t.Any]) -> str:

@@ -121,6 +121,7 @@ def test_all_open_passes(paths: t.List[t.Dict[str, t.Any]], plans: t.Dict[str, t
     assert report["summary"]["failed_required"] == 0
     assert vr.failure_message(report) == ""
     assert list(report["groups"]) == ["web", "mgmt", "integrity", "sum_servers"]
+    assert report["listeners"] == {"sum1": {"pid": 4242, "ports": [63001, 63002], "busy": []}}
     json.dumps(report)  # serialisable as is
 
 
