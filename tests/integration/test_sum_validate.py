@@ -277,8 +277,9 @@ def test_integrity_node_is_validated_on_both_addresses(vlab: labutil.LabInfo, tm
         plen = ipaddress.ip_network(json.load(handle)["subnet"]).prefixlen
     _sh(vlab, node, "ip addr add %s/%d dev eth0" % (mgmt, plen))
     try:
+        # Something (SUM, say) already listens on the HTTPS port: reported busy, never taken, and proven.
         with _inventory(vlab, str(tmp_path), {node: {"sum_mgmt_address": mgmt}}) as inventory, \
-                _callbacks_open(vlab, inventory, hosts):
+                _callbacks_open(vlab, inventory, hosts), labutil.listening(server, 63002, lab=vlab):
             res, report = _validate(vlab, inventory, hosts, report_dir)
     finally:
         _sh(vlab, node, "ip addr del %s/%d dev eth0" % (mgmt, plen))
@@ -294,4 +295,10 @@ def test_integrity_node_is_validated_on_both_addresses(vlab: labutil.LabInfo, tm
         assert (from_mgmt["state"], from_mgmt["source_address"]) == ("open", mgmt)
     with open(os.path.join(report_dir, "sum-validate.md"), encoding="utf-8") as handle:
         assert "SUM -> node 22/tcp (mgmt)" in handle.read()
+    held = report["listeners"][server]
+    assert held["ports"] == [63001]
+    assert [b["port"] for b in held["busy"]] == [63002]
+    assert any(o["program"].startswith("python3") for o in held["busy"][0]["owners"]), held
+    assert paths[_id(node, server, server_addr, 63002)]["listening"].startswith("already in use by python3")
+    _assert_files_and_nothing_left(vlab, res, report, report_dir)
     assert mgmt not in _sh(vlab, node, "ip -o addr show dev eth0")
