@@ -280,12 +280,11 @@ def build_report(paths: t.Sequence[Path], probes: t.Mapping[str, t.Optional[t.Ma
     summary = dict(counts)
     summary.update(total=len(rows), failed_required=len(failed),
                    broken_optional=sum(1 for r in rows if r["broken"] and not r["required"]))
-    groups: collections.OrderedDict[str, t.List[str]] = collections.OrderedDict()
+    members: t.Dict[str, t.Dict[str, None]] = collections.OrderedDict()
     for row in rows:
         for group in row["groups"]:
-            members = groups.setdefault(group, [])
-            if row["node"] not in members:
-                members.append(row["node"])
+            members.setdefault(group, collections.OrderedDict())[row["node"]] = None  # an ordered set
+    groups = collections.OrderedDict((group, list(nodes)) for group, nodes in members.items())
     # What held the SUM servers' ports while they were probed (our listener, or busy ports' owners).
     held = {server: {"pid": (result or {}).get("pid"), "ports": (result or {}).get("ports") or [],
                      "busy": (result or {}).get("busy") or []}
@@ -327,10 +326,13 @@ def render_markdown(report: t.Mapping[str, t.Any]) -> str:
         lines += ["## %s" % group, ""]
         lines += ["| node | " + " | ".join(c.replace("|", "\\|") for c in columns) + " |",
                   "|---|" + "---|" * len(columns)]
+        cells_of: t.Dict[t.Tuple[str, str], t.List[t.Mapping[str, t.Any]]] = {}
+        for row in rows:  # one pass: (node, column) -> its paths
+            cells_of.setdefault((row["node"], _column(row)), []).append(row)
         for node in members:
             cells = []
             for column in columns:
-                hits = [r for r in rows if r["node"] == node and _column(r) == column]
+                hits = cells_of.get((node, column), [])
                 if not hits:
                     cells.append("")
                 elif len(servers) > 1:
