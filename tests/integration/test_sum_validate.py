@@ -127,9 +127,9 @@ def _fault(vlab: labutil.LabInfo, host: str, rule: str) -> t.Tuple[str, str]:
     return host, "nft delete table %s" % table
 
 
-def _validate(vlab: labutil.LabInfo, inventory: str, limit: t.Sequence[str], report_dir: str
+def _validate(vlab: labutil.LabInfo, inventory: str, limit: t.Sequence[str], report_dir: str, check: bool = False
               ) -> t.Tuple[labutil.Result, t.Dict[str, t.Any]]:
-    res = labutil.run_playbook("playbooks/validate.yml", inventory, limit=list(limit), env=_env(vlab),
+    res = labutil.run_playbook("playbooks/validate.yml", inventory, limit=list(limit), env=_env(vlab), check=check,
                                extra_vars={"sum_validate_report_dir": report_dir, "sum_validate_timeout": 1.5})
     with open(os.path.join(report_dir, "sum-validate.json"), encoding="utf-8") as handle:
         report = json.load(handle)
@@ -175,10 +175,15 @@ def test_all_open_lab_passes(vlab: labutil.LabInfo, tmp_path: t.Any) -> None:
     hosts = _play_hosts(vlab)
     report_dir = str(tmp_path / "report")
     with _inventory(vlab, str(tmp_path)) as inventory, _callbacks_open(vlab, inventory, hosts):
+        checked, check_report = _validate(vlab, inventory, hosts, str(tmp_path / "check"), check=True)
         res, report = _validate(vlab, inventory, hosts, report_dir)
     assert res.rc == 0, res.explain()
     assert report["failed"] is False
     _assert_files_and_nothing_left(vlab, res, report, report_dir)
+    # check mode proves the same paths for real (probes and listener leave nothing behind)
+    assert checked.rc == 0, checked.explain()
+    assert {p["id"]: p["state"] for p in check_report["paths"]} == {p["id"]: p["state"] for p in report["paths"]}
+    _assert_files_and_nothing_left(vlab, checked, check_report, str(tmp_path / "check"))
     paths = _paths(report)
     server = _server(vlab)
     server_addr = vlab.address(server)
