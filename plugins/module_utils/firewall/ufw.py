@@ -35,6 +35,9 @@ from ansible_collections.hpsum.ports.plugins.module_utils.firewall.base import (
 )
 
 USER_FILES = {4: "/etc/ufw/user.rules", 6: "/etc/ufw/user6.rules"}
+# A failed ``ufw reload`` writes ENABLED=no here and then skips every later reload: keep it to put it back.
+UFW_CONF = "/etc/ufw/ufw.conf"
+RESTORE = {4: "iptables-restore", 6: "ip6tables-restore"}
 BEGIN, END = "### RULES ###\n", "### END RULES ###\n"
 _DEFAULTS = re.compile(r"^Default:\s*(.*)$", re.M)
 # ufw keeps one rule per match: a "deny from any" would collide with the user's own "allow 22/tcp"
@@ -161,6 +164,7 @@ class UfwBackend(Backend):
         if "Status: active" not in verbose:
             raise SumPortsError("backend: ufw is not active on this host", option="backend", value="ufw")
         files = {path: self.runner.read(path) for path in USER_FILES.values()}
+        conf = self.runner.read(UFW_CONF)
         lines = []
         for family in self.families():
             content = files[USER_FILES[family]]
@@ -169,7 +173,7 @@ class UfwBackend(Backend):
             _head, blocks, _tail = split_rules(content.decode("utf-8"))
             lines.extend("v%d: %s" % (family, key) for key, _block in blocks if key)
         outbound = parse_defaults(verbose).get("outgoing", "allow") in ("deny", "reject")
-        return Snapshot(lines, outbound, files)
+        return Snapshot(lines, outbound, files, conf=conf)
 
     def target(self, snapshot: Snapshot, entries: t.Sequence[Entry]) -> Target:
         """Our blocks first in each file, the foreign ones after them, byte for byte."""
@@ -186,18 +190,34 @@ class UfwBackend(Backend):
             files[path] = (head + body + tail).encode("utf-8")
         return Target(lines, files)
 
+    def check(self, family: int, content: bytes) -> None:
+        """Parse a rules file the way ufw loads it, without committing: a file iptables refuses never reaches ufw.
+
+        A ``ufw reload`` that fails half-way leaves ufw's chains empty and ufw disabled in its conf.
+        """
+        path = self.runner.which(RESTORE[family])
+        if path:
+            self.runner.run([path, "--test", "--noflush"], data=content.decode("utf-8"))
+
     def apply(self, snapshot: Snapshot, target: Target, hook: FailHook) -> None:
-        """Write both files, one ``ufw reload``; on failure the files go back and ufw reloads them."""
+        """Check both files, write them, one ``ufw reload``; on failure files and conf go back and ufw reloads."""
         cmd = self._cmd()
+        files = dict(target.files)
+        if hook.bad_rule:
+            files[USER_FILES[4]] = (files[USER_FILES[4]] or b"").replace(END.encode(), BAD_BLOCK + END.encode())
+        changed = {path: content for path, content in files.items() if content != snapshot.files.get(path)}
+        for family, path in USER_FILES.items():
+            if path in changed and changed[path] is not None:
+                self.check(family, t.cast(bytes, changed[path]))
         try:
-            for path, content in sorted(target.files.items()):
-                if hook.bad_rule and content is not None and path == USER_FILES[4]:
-                    content = content.replace(END.encode(), BAD_BLOCK + END.encode())
-                if content != snapshot.files.get(path):
-                    self.runner.write(path, content)
+            for path, content in sorted(changed.items()):
+                self.runner.write(path, content)
             hook.step_done("write ufw rule files")
             self.runner.run([cmd, "reload"])
         except Exception:
             self.restore_files(snapshot, target)
+            conf = snapshot.extra.get("conf")
+            if conf is not None and self.runner.read(UFW_CONF) != conf:
+                self.runner.write(UFW_CONF, conf)
             self.runner.run([cmd, "reload"], check=False)
             raise
