@@ -34,7 +34,8 @@ description:
     its permanent files, checks them and reloads; ufw is rolled back from a copy of its files and C(ufw reload).
   - Never cuts the management connection. When O(restrict_to_peers) drops other sources of a planned port
     and that port is the one Ansible connects to, the management source (from E(SSH_CONNECTION) or
-    O(management_sources)) is accepted before the drop, and drops match new connections only.
+    O(management_sources)) is accepted before the drop, and drops match new connections only. When no
+    management source is known, the management port is not restricted at all (see RV(not_applied)).
 author:
   - hpsum.ports contributors (@hpsum)
 options:

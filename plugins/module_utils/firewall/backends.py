@@ -86,8 +86,8 @@ def run_host_firewall(module: t.Any) -> t.Dict[str, t.Any]:
         port = params["management_port"]
         if not 1 <= port <= 65535:
             raise SumPortsError("management_port: %r is outside 1-65535" % port, option="management_port", value=port)
-    if port is None and sources:
-        port = 22
+    if port is None:
+        port = 22  # unknown: assume SSH's port, so that it is never restricted without a known source
     options = Options(
         state=params["state"],
         allow_any_source=params["allow_any_source"],

@@ -219,7 +219,8 @@ def plan_entries(
             entries.add(Entry(direction, protocol, port, net, "accept"))
             if stateless_replies and ((direction == "in" and outbound_filtered) or direction == "out"):
                 entries.add(Entry(direction, protocol, port, net, "reply"))
-        if direction == "in" and options.restrict and not options.allow_any_source:
+        if direction == "in" and options.restrict and not options.allow_any_source \
+                and not unprotected(options, protocol, port):
             entries.add(Entry("in", protocol, port, "", "drop"))
             dropped_ports.add((protocol, port))
     if options.management_port is not None and ("tcp", options.management_port) in dropped_ports:
@@ -228,6 +229,11 @@ def plan_entries(
     if dropped_ports and stateless_replies:
         entries.add(Entry("in", "tcp", 0, "", "lo"))
     return sorted(entries, key=Entry.sort_key)
+
+
+def unprotected(options: Options, protocol: str, port: int) -> bool:
+    """The management port with no known management source: dropping other sources could cut Ansible off."""
+    return protocol == "tcp" and port == options.management_port and not options.management_sources
 
 
 def management_from_env(environ: t.Mapping[str, str]) -> t.Tuple[t.Tuple[str, ...], t.Optional[int]]:
@@ -395,6 +401,12 @@ class HostFirewall:
         not_applied = [
             "out %s/%s: outbound is not filtered on this host" % (r["port"], r["protocol"])
             for r in self.rules if r["direction"] == "out" and not snapshot.outbound_filtered
+        ] + [
+            "in %s/%s: other sources are not dropped: it is the management port and the management source is "
+            "unknown (no SSH_CONNECTION; set management_sources)" % (r["port"], r["protocol"])
+            for r in self.rules
+            if r["direction"] == "in" and self.options.restrict and not self.options.allow_any_source
+            and unprotected(self.options, r["protocol"], r["port"])
         ]
         return {
             "changed": changed,

@@ -188,3 +188,10 @@ def test_fail_hook() -> None:
     assert base.FailHook("bad_rule").bad_rule
     with pytest.raises(SumPortsError, match="injected failure after step 'x'"):
         base.FailHook("after_first_step").step_done("x")
+
+
+def test_management_port_without_known_source_is_never_restricted() -> None:
+    # no SSH_CONNECTION and no management_sources: dropping other sources of 22 could cut Ansible off
+    assert plan(management_port=22) == ["hpsum.ports:in:tcp:22:198.18.0.10/32:accept"]
+    result = base.HostFirewall(MemoryBackend(), RULES, Options(management_port=22), True).run()
+    assert any(note.startswith("in 22/tcp: other sources are not dropped") for note in result["not_applied"])
