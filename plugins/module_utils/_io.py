@@ -17,7 +17,7 @@ def write_file_atomic(module: t.Any, path: str, content: bytes, mode: t.Optional
     """Replace ``path`` with ``content`` in one rename; an existing file keeps owner, mode and SELinux context.
 
     ``module.atomic_move`` copies the old file's attributes onto the new one; a new file
-    gets ``mode`` (default 0644).
+    gets ``mode`` (default 0644), and ``mode`` given for an existing file replaces its mode.
     """
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
@@ -31,8 +31,7 @@ def write_file_atomic(module: t.Any, path: str, content: bytes, mode: t.Optional
         os.unlink(tmp)
         raise
     existed = os.path.exists(path)
-    if not existed:
-        os.chmod(tmp, 0o644 if mode is None else mode)
     module.atomic_move(tmp, path, unsafe_writes=False)
-    if existed and mode is not None:
-        os.chmod(path, mode)
+    # atomic_move gives a new file the umask's mode; set the one asked for (or 0644).
+    if not existed or mode is not None:
+        os.chmod(path, 0o644 if mode is None else mode)
