@@ -24,7 +24,7 @@ def write_inventory(directory: pathlib.Path, nodes: int, connection: str = "loca
         groups.setdefault("%s_nodes" % node_type, {"hosts": {}, "vars": {"sum_node_type": node_type}})
         groups["%s_nodes" % node_type]["hosts"]["n%05d" % i] = {"ansible_host": next(addr)}
     inventory = {"all": {"vars": {"ansible_connection": connection, "sum_plan_version": "7.2.1",
-                                  "ansible_python_interpreter": "auto_silent"},
+                                  "ansible_python_interpreter": "{{ ansible_playbook_python }}"},
                          "children": groups}}
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "hosts.yml"
