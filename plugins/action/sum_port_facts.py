@@ -69,10 +69,12 @@ class ActionModule(ActionBase):
             return result
         result["changed"] = False
         if hosts is not None:
+            # No facts here: the task runs once, and Ansible would give a run_once task's facts to
+            # every host of the play. The caller publishes each plan with use_plan.
             result["plans"] = plans
-        if me in plans:
+        elif me in plans:
             result["ansible_facts"] = {"sum_ports": plans[me]}
-        elif hosts is None:
+        else:
             result.update(skipped=True, msg="%s is neither in group sum_servers nor has sum_node_type: nothing to "
                                             "plan" % me)
         return result

@@ -64,7 +64,8 @@ options:
   hosts:
     description:
       - With O(from_inventory=true), plan all these hosts in one call (run the task once, for example with
-        C(run_once)) and return the plans in RV(plans); hosts with nothing to plan are left out. This is how the
+        C(run_once)) and return the plans in RV(plans); hosts with nothing to plan are left out. No facts are set
+        by such a call; publish each plan with O(use_plan). This is how the
         C(hpsum.ports.sum_plan) role plans a large fleet without a task per host.
     type: list
     elements: str

@@ -38,3 +38,9 @@ def test_plan_yml_on_the_example_inventory(tmp_path: pathlib.Path) -> None:
     assert (tmp_path / "flows.mmd").read_text().startswith("flowchart LR")
     manual = (tmp_path / "manual-steps.txt").read_text()
     assert "for integrity1 (HP-UX IPFilter)" in manual and "from 198.18.0.10/32 to any port = 22" in manual
+
+
+def test_sum_plan_role_plans_each_host_and_no_bystander() -> None:
+    run = _playbook("-i", str(HERE / "files" / "bystander_inventory.yml"), str(HERE / "sum_plan_role.yml"))
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert "failed=0" in run.stdout
