@@ -14,6 +14,8 @@ __metaclass__ = type
 
 import typing as t
 
+from ansible.module_utils.common.validation import check_type_bool, check_type_int, check_type_list
+
 from ansible_collections.hpsum.ports.plugins.module_utils import plan as plan_lib
 from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
 
@@ -100,8 +102,29 @@ def servers_of(host: str, hvars: t.Mapping[str, t.Any], sum_servers: t.Sequence[
     return names
 
 
-def _settings(hvars: t.Mapping[str, t.Any], defaults: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
-    return {option: hvars.get(variable, defaults.get(variable)) for option, variable in SETTINGS}
+# Inventory and extra variables arrive as strings (-e, AWX surveys, INI inventories): convert
+# them the way a module's argument spec would, and name the variable when that fails.
+_CONVERT = {
+    "http_port": check_type_int,
+    "https_port": check_type_int,
+    "ftp_port": check_type_int,
+    "optional_ports": check_type_bool,
+    "phases": check_type_list,
+    "browser_sources": check_type_list,
+}
+
+
+def _settings(hvars: t.Mapping[str, t.Any], defaults: t.Mapping[str, t.Any], host: str = "") -> t.Dict[str, t.Any]:
+    settings = {}
+    for option, variable in SETTINGS:
+        value = hvars.get(variable, defaults.get(variable))
+        if value is not None and isinstance(value, (str, bytes)) and option in _CONVERT:
+            try:
+                value = _CONVERT[option](value)
+            except (TypeError, ValueError) as exc:
+                raise _host_error(host, variable, value, "cannot be converted (%s)" % exc) from None
+        settings[option] = value
+    return settings
 
 
 def plan_args(host: str, hostvars: HostVars, groups: t.Mapping[str, t.Sequence[str]],
@@ -118,7 +141,7 @@ def plan_args(host: str, hostvars: HostVars, groups: t.Mapping[str, t.Sequence[s
         if node_type is not None:
             raise _host_error(host, "sum_node_type", node_type, "is set on a host of group %s; a host is either "
                                                                 "a SUM server or a node" % SUM_SERVERS_GROUP)
-        args = _settings(hvars, defaults)
+        args = _settings(hvars, defaults, host)
         args.update(host_role="sum_server", sum_server_os=server_os_of(host, hvars),
                     addresses=addresses_of(host, hvars), peers=_server_peers(host, hostvars, groups, sum_servers))
         return args
@@ -130,7 +153,7 @@ def plan_args(host: str, hostvars: HostVars, groups: t.Mapping[str, t.Sequence[s
     for server in servers:
         svars = hostvars[server]
         server_oses.add(server_os_of(server, svars))
-        mine = _settings(svars, defaults)
+        mine = _settings(svars, defaults, server)
         mine = {k: mine[k] for k in NODE_SETTINGS}
         if settings is not None and mine != settings:
             problem = "names SUM servers with different settings (%s); a node's SUM servers must agree" % (

@@ -86,3 +86,18 @@ def test_servers_with_different_settings_are_refused() -> None:
     hv["lin1"]["sum_server"] = ["sum1", "sumw"]
     with pytest.raises(SumPortsError, match="names SUM servers with different settings"):
         plan_args("lin1", hv, groups, DEFAULTS)
+
+
+def test_string_settings_are_converted_like_module_options() -> None:
+    hv, groups = _fleet(sum1={"sum_plan_http_port": "8080", "sum_plan_https_port": "8443",
+                              "sum_plan_optional_ports": "false", "sum_plan_phases": "inventory"})
+    args = plan_args("lin1", hv, groups, DEFAULTS)
+    assert (args["http_port"], args["https_port"], args["optional_ports"], args["phases"]) == (
+        8080, 8443, False, ["inventory"])
+    build_plan(args)
+
+
+def test_unconvertible_setting_names_variable_value_and_host() -> None:
+    hv, groups = _fleet(sum1={"sum_plan_http_port": "http"})
+    with pytest.raises(SumPortsError, match=r"^sum_plan_http_port: 'http' \(host sum1\) cannot be converted"):
+        plan_args("lin1", hv, groups, DEFAULTS)
