@@ -864,6 +864,16 @@ def host_running(host):
     return pid if pid and is_mounted(host.merged) and netns_exists(host.netns) else None
 
 
+# What SUM 7.x (hpsum.ini) and SUM 8+ (sum.ini) installations carry, at the sum_config role's
+# default Linux paths, with SUM's default ports.
+SUM_INI_STANDINS = {
+    "/opt/hp/hpsum/hpsum.ini": "; HP SUM settings (lab stand-in for an installed HP SUM 7.x)\n"
+                               "port=63001\nssl_port=63002\n",
+    "/opt/sum/sum.ini": "; SUM settings (lab stand-in for an installed SUM 8)\n[HTTP]\nport=63001\nssl_port=63002\n"
+                        "\n[FTP]\nport=disabled\n",
+}
+
+
 def write_overlay_files(lab, host, pubkey):
     """Files each host gets in its own overlay: identity, key, listener units, service masks.
     Written only when different (a second up leaves them alone)."""
@@ -911,6 +921,12 @@ def write_overlay_files(lab, host, pubkey):
         rules = IPT_LOCKED if host.state == "locked" else IPT_OPEN
         put("/etc/hpsl/rules.v4", rules)
         put("/etc/hpsl/rules.v6", rules)
+    if host.role == "sum_server":
+        # An installed SUM's settings file (no SUM runs here): written once, then it is the
+        # collection's to edit (sum_config), so a second up must not put it back.
+        for rel, content in SUM_INI_STANDINS.items():
+            if not os.path.exists(os.path.join(r, rel.lstrip("/"))):
+                put(rel, content)
     if host.state == "esxi":
         os.makedirs(os.path.join(r, "etc/vmware/firewall"), exist_ok=True)
         if os.path.exists(ESXCLI_SOURCE):
