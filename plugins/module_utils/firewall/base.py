@@ -343,6 +343,14 @@ class Backend:
     def __init__(self, runner: Runner) -> None:
         self.runner = runner
 
+    def command(self, program: str) -> str:
+        """The path of one of the backend's programs; its absence is an error naming the backend."""
+        path = self.runner.which(program)
+        if not path:
+            raise SumPortsError("backend: %s was asked for but %s is missing" % (self.name, program),
+                                option="backend", value=self.name)
+        return path
+
     def available(self) -> bool:
         """Whether this backend is the active firewall of the host."""
         raise NotImplementedError

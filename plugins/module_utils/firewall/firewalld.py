@@ -146,11 +146,7 @@ class FirewalldBackend(Backend):
         self.policy_dir = policy_dir
 
     def _cmd(self) -> str:
-        path = self.runner.which("firewall-cmd")
-        if not path:
-            raise SumPortsError("backend: firewalld was asked for but firewall-cmd is missing", option="backend",
-                                value="firewalld")
-        return path
+        return self.command("firewall-cmd")
 
     def path(self, hook: str) -> str:
         """The permanent file of one of our policies."""

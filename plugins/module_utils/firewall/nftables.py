@@ -135,11 +135,7 @@ class NftablesBackend(Backend):
         return bool(self.runner.which("nft"))
 
     def _nft(self) -> str:
-        path = self.runner.which("nft")
-        if not path:
-            raise SumPortsError("backend: nftables was asked for but the nft command is missing", option="backend",
-                                value="nftables")
-        return path
+        return self.command("nft")
 
     def read_ruleset(self) -> Ruleset:
         """The live ruleset, parsed."""

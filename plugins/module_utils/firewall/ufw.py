@@ -133,11 +133,7 @@ class UfwBackend(Backend):
         self._ipv6 = ipv6
 
     def _cmd(self) -> str:
-        path = self.runner.which("ufw")
-        if not path:
-            raise SumPortsError("backend: ufw was asked for but the ufw command is missing", option="backend",
-                                value="ufw")
-        return path
+        return self.command("ufw")
 
     def available(self) -> bool:
         """ufw status says active."""

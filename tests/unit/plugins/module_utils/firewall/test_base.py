@@ -195,3 +195,18 @@ def test_management_port_without_known_source_is_never_restricted() -> None:
     assert plan(management_port=22) == ["hpsum.ports:in:tcp:22:198.18.0.10/32:accept"]
     result = base.HostFirewall(MemoryBackend(), RULES, Options(management_port=22), True).run()
     assert any(note.startswith("in 22/tcp: other sources are not dropped") for note in result["not_applied"])
+
+
+def test_missing_program_names_the_backend() -> None:
+    from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
+    from ansible_collections.hpsum.ports.plugins.module_utils.firewall.nftables import NftablesBackend
+
+    class _NoPrograms:
+        def which(self, program: str) -> None:
+            return None
+
+    backend = NftablesBackend.__new__(NftablesBackend)
+    backend.runner = _NoPrograms()
+    with pytest.raises(SumPortsError, match=r"^backend: nftables was asked for but nft is missing$") as info:
+        backend.command("nft")
+    assert info.value.details == {"option": "backend", "value": "nftables"}
