@@ -38,10 +38,15 @@ class Host:
 def host(monkeypatch: pytest.MonkeyPatch) -> t.Callable[..., Host]:
     def make(table: t.Dict[t.Tuple[str, ...], t.Tuple[int, str, str]], commands: t.Sequence[str]) -> Host:
         fake = Host(table, commands)
-        monkeypatch.setattr(basic.AnsibleModule, "run_command",
-                            lambda module, *a, **k: fake.run_command(module, *a, **k))
-        monkeypatch.setattr(basic.AnsibleModule, "get_bin_path",
-                            lambda module, *a, **k: fake.get_bin_path(module, *a, **k))
+
+        def run_command(module: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Tuple[int, str, str]:
+            return fake.run_command(module, *args, **kwargs)
+
+        def get_bin_path(module: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Optional[str]:
+            return fake.get_bin_path(module, *args, **kwargs)
+
+        monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
+        monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", get_bin_path)
         monkeypatch.delenv("SSH_CONNECTION", raising=False)
         monkeypatch.delenv("HPSUM_PORTS_TEST_FAIL", raising=False)
         return fake
@@ -54,8 +59,8 @@ def nft_host(host: t.Callable[..., Host], name: str = "nft_locked.json") -> Host
                  ("/usr/sbin/nft", "-f", "-"): (0, "", "")}, ["nft"])
 
 
-def test_check_mode_predicts_and_changes_nothing(run_module: t.Any, host: t.Any, monkeypatch: pytest.MonkeyPatch,
-                                                  tmp_path: pathlib.Path) -> None:
+def test_check_mode_predicts_and_changes_nothing(
+        run_module: t.Any, host: t.Any, monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> None:
     fake = nft_host(host)
     monkeypatch.setenv("SSH_CONNECTION", "198.18.0.1 41000 198.18.0.15 22")
     args = {"rules": RULES, "backend": "nftables", "nftables_conf": str(tmp_path / "nftables.conf")}

@@ -61,8 +61,9 @@ def test_empty_peers_allowed_with_allow_any_source() -> None:
     assert base.normalize_rules([{"direction": "in", "port": 22}], True)[0]["peers"] == []
 
 
-def plan(rules: t.Sequence[t.Mapping[str, t.Any]] = RULES, outbound: bool = False, stateless: bool = False,
-         **options: t.Any) -> t.List[str]:
+def plan(rules: t.Optional[t.Sequence[t.Mapping[str, t.Any]]] = None, outbound: bool = False,
+         stateless: bool = False, **options: t.Any) -> t.List[str]:
+    rules = RULES if rules is None else rules
     return keys(base.plan_entries(base.normalize_rules(rules, options.get("allow_any_source", False)),
                                   Options(**options), outbound, stateless))
 

@@ -188,7 +188,7 @@ def test_injected_failures(replay: t.Any) -> None:
     with pytest.raises(SumPortsError, match="check-config failed"):
         HostFirewall(be, RULES, Options(), check_mode=False, hook=FailHook("bad_rule")).run()
     assert IN_XML not in runner.files
-    assert [p for p in runner.writes] == [IN_XML, IN_XML, firewalld.DEFAULT_DIR + "/hpsum_ports_out.xml"]
+    assert list(runner.writes) == [IN_XML, IN_XML, firewalld.DEFAULT_DIR + "/hpsum_ports_out.xml"]
 
 
 def test_available(replay: t.Any) -> None:

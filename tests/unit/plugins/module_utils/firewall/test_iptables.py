@@ -42,7 +42,6 @@ RULES = [
 OPTIONS = Options(management_sources=("198.18.0.1/32",), management_port=22)
 
 
-
 def live_after(save: str, script: str) -> str:
     """What iptables-save prints after ``script`` on ``save`` (our chains, jumps first in INPUT/OUTPUT)."""
     lines = script.splitlines()

@@ -102,8 +102,8 @@ def test_locked_check_real_check_real_absent(replay: t.Any) -> None:
     assert real["diff"] == check["diff"] and runner.argvs().count((UFW, "reload")) == 1
     text = runner.files[V4].decode()
     # ours first, then the user's own rule, every foreign byte kept
-    assert text.index("198.18.0.10") < text.index("0.0.0.0/1") < text.index("### tuple ### allow tcp 22 0.0.0.0/0 any "
-                                                                              "0.0.0.0/0 in\n")
+    user_rule = "### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in\n"
+    assert text.index("198.18.0.10") < text.index("0.0.0.0/1") < text.index(user_rule)
     assert HostFirewall(be, RULES, Options(), check_mode=False).run()["changed"] is False
     assert runner.argvs().count((UFW, "reload")) == 1
     closed = HostFirewall(be, RULES, Options(state="absent"), check_mode=False).run()
