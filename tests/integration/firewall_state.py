@@ -30,7 +30,10 @@ VIEWS = {
     "/etc/iptables/rules.v6": "cat /etc/iptables/rules.v6 2>/dev/null",
     "/etc/ufw/user.rules": "cat /etc/ufw/user.rules 2>/dev/null",
     "/etc/ufw/user6.rules": "cat /etc/ufw/user6.rules 2>/dev/null",
-    "/etc/firewalld/policies": "ls -la --time-style=+ /etc/firewalld/policies 2>/dev/null | tail -n +2",
+    # mode, owner, group (and size of files) of every entry; not link counts, which overlayfs
+    # changes when a directory is copied up although nothing in it differs
+    "/etc/firewalld/policies": "find /etc/firewalld/policies -type f -printf '%M %u %g %s %P\\n' -o "
+                               "-printf '%M %u %g %P\\n' 2>/dev/null | sort",
 }
 SEPARATOR = "\n@@@@ hpsum.ports view @@@@\n"
 

@@ -71,8 +71,11 @@ class Esx(t.NamedTuple):
         """What must be the same before and after every test."""
         return {
             "nft": self.run(["nft", "list", "ruleset"]),
-            "firewall_dir": self.run(["ls", "-la", "--time-style=+", FW_DIR]),
-            "rc_local": self.run(["sh", "-c", "ls -la --time-style=+ %s 2>&1 || true" % LOCAL_SH_DIR]),
+            # not `ls -l`: overlayfs changes a copied-up directory's link count, which is no change
+            "firewall_dir": self.run(["sh", "-c", "find %s -type f -printf '%%M %%u %%g %%s %%P\\n' -o "
+                                                  "-printf '%%M %%u %%g %%P\\n' | sort" % FW_DIR]),
+            "rc_local": self.run(["sh", "-c", "find %s -type f -printf '%%M %%u %%g %%s %%P\\n' -o "
+                                              "-printf '%%M %%u %%g %%P\\n' 2>&1 | sort || true" % LOCAL_SH_DIR]),
             "standin_state": self.run(["sh", "-c", "ls /var/lib/esxcli-standin 2>&1 || true"]),
         }
 
