@@ -23,6 +23,7 @@ import re
 import typing as t
 
 from ansible_collections.hpsum.ports.plugins.module_utils.errors import option_error
+from ansible_collections.hpsum.ports.plugins.module_utils.plan import rules_for
 
 IPF_CONF = "/etc/opt/ipf/ipf.conf"
 IPF6_CONF = "/etc/opt/ipf/ipf6.conf"
@@ -66,13 +67,7 @@ def _checked(rule: t.Any, index: int) -> t.Tuple[str, str, int, t.List[Network],
 
 def render_lines(plan: t.Any) -> t.Dict[str, t.List[str]]:
     """``{"ipv4": [...], "ipv6": [...]}``: comment + rule lines per plan rule, per address family."""
-    if not isinstance(plan, dict):
-        raise option_error("sum_ports", plan, "is not a mapping (run the sum_plan role first)")
-    if plan.get("firewall") != "hpux":
-        raise option_error("sum_ports.firewall", plan.get("firewall"), "is not hpux: not an HP-UX node's plan")
-    rules = plan.get("rules")
-    if not isinstance(rules, list):
-        raise option_error("sum_ports.rules", rules, "is not a list")
+    rules = rules_for(plan, "hpux", "an HP-UX node's")
     out: t.Dict[str, t.List[str]] = {"ipv4": [], "ipv6": []}
     for index, rule in enumerate(rules):
         direction, protocol, port, networks, reason = _checked(rule, index)

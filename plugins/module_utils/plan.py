@@ -402,3 +402,15 @@ def check_plan(value: t.Any, option: str = "use_plan") -> t.Dict[str, t.Any]:
         check_choice("%s.rules[%d].protocol" % (option, index), rule["protocol"], ("tcp", "udp"))
         check_port("%s.rules[%d].port" % (option, index), rule["port"])
     return value
+
+
+def rules_for(plan: t.Any, firewall: str, whose: str) -> t.List[t.Any]:
+    """The rules of a host's plan (``sum_ports``) that is meant for one kind of firewall."""
+    if not isinstance(plan, dict):
+        raise option_error("sum_ports", plan, "is not a mapping (run the sum_plan role first)")
+    if plan.get("firewall") != firewall:
+        raise option_error("sum_ports.firewall", plan.get("firewall"), "is not %s: not %s plan" % (firewall, whose))
+    rules = plan.get("rules")
+    if not isinstance(rules, list):
+        raise option_error("sum_ports.rules", rules, "is not a list")
+    return rules

@@ -28,6 +28,7 @@ import typing as t
 
 from ansible_collections.hpsum.ports.plugins.module_utils import port_matrix as pm
 from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError, option_error
+from ansible_collections.hpsum.ports.plugins.module_utils.plan import rules_for
 
 GROUP = "hpsum.ports"
 PREFIX = "hpsum.ports"
@@ -90,13 +91,7 @@ def _wmi_rule(key: str, peers: t.Sequence[str], why: str) -> t.Dict[str, t.Any]:
 
 def windows_rules(plan: t.Any, outbound: bool = False) -> t.List[t.Dict[str, t.Any]]:
     """The win_firewall_rule parameters for a Windows host's plan, in a stable order."""
-    if not isinstance(plan, dict):
-        raise option_error("sum_ports", plan, "is not a mapping (run the sum_plan role first)")
-    if plan.get("firewall") != "windows":
-        raise option_error("sum_ports.firewall", plan.get("firewall"), "is not windows: not a Windows host's plan")
-    rules = plan.get("rules")
-    if not isinstance(rules, list):
-        raise option_error("sum_ports.rules", rules, "is not a list")
+    rules = rules_for(plan, "windows", "a Windows host's")
     result: t.List[t.Dict[str, t.Any]] = []
     server_peers: t.List[str] = []
     windows_nodes: t.List[str] = []
