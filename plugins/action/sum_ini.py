@@ -5,7 +5,7 @@
 """sum_ini on any target: Linux runs the module; Windows gets the same logic on the controller.
 
 ansible.windows has no module that edits an ini file byte for byte, and a PowerShell port
-of module_utils/sum_ini.py would be a second implementation to keep equal. So for a
+of module_utils/config/sum_ini.py would be a second implementation to keep equal. So for a
 PowerShell connection this plugin reads the file (ansible.windows.win_stat + slurp), computes
 the new bytes with the very same ``compute()`` the module uses, and writes them back with
 the ansible.windows.win_copy action (which also makes the backup). Check mode and diff come
@@ -24,8 +24,8 @@ import typing as t
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
-from ansible_collections.hpsum.ports.plugins.module_utils.sum_ini import ARGUMENT_SPEC, compute, public_result
+from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
+from ansible_collections.hpsum.ports.plugins.module_utils.config.sum_ini import ARGUMENT_SPEC, compute, public_result
 
 MODULE = "hpsum.ports.sum_ini"
 

@@ -12,16 +12,16 @@ import typing as t
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
-from ansible_collections.hpsum.ports.plugins.module_utils.facts_spec import (
+from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
+from ansible_collections.hpsum.ports.plugins.module_utils.plan.facts_spec import (
     ARGUMENT_SPEC,
     MUTUALLY_EXCLUSIVE,
     REQUIRED_BY,
     REQUIRED_IF,
     SETTING_OPTIONS,
 )
-from ansible_collections.hpsum.ports.plugins.module_utils.inventory import SETTINGS, plan_args
-from ansible_collections.hpsum.ports.plugins.module_utils.plan import build_plan, check_plan
+from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import SETTINGS, plan_args
+from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import build_plan, check_plan
 
 
 class _CachedHostVars:

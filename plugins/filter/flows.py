@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import typing as t
 
-from ansible_collections.hpsum.ports.plugins.module_utils import flows as flows_lib
+from ansible_collections.hpsum.ports.plugins.module_utils.plan import flows as flows_lib
 
 
 def _plans(hostvars: t.Any, hosts: t.Sequence[str]) -> t.Tuple[t.Dict[str, t.Any], t.Dict[str, t.List[str]]]:

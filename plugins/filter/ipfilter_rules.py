@@ -12,8 +12,8 @@ import typing as t
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
-from ansible_collections.hpsum.ports.plugins.module_utils.ipfilter import render_text
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.hpux.ipfilter import render_text
+from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
 
 
 def ipfilter_rules(sum_ports: t.Any, host: str = "") -> str:

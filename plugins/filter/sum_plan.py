@@ -12,8 +12,8 @@ import typing as t
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
-from ansible_collections.hpsum.ports.plugins.module_utils.inventory import plan_args
+from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
+from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import plan_args
 
 
 def sum_plan_args(hostvars: t.Any, host: str, groups: t.Mapping[str, t.Sequence[str]],

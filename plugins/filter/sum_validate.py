@@ -12,9 +12,9 @@ import typing as t
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.hpsum.ports.plugins.module_utils import validate_report as vr
-from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
-from ansible_collections.hpsum.ports.plugins.module_utils.inventory import addresses_of
+from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
+from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import addresses_of
+from ansible_collections.hpsum.ports.plugins.module_utils.validate import report as vr
 
 
 def _plain(value: t.Any) -> t.Any:

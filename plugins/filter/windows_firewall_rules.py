@@ -12,8 +12,8 @@ import typing as t
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
-from ansible_collections.hpsum.ports.plugins.module_utils.windows_rules import windows_rules
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.windows.windows_rules import windows_rules
+from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
 
 
 def windows_firewall_rules(sum_ports: t.Any, outbound: bool = False) -> t.List[t.Dict[str, t.Any]]:

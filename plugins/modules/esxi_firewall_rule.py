@@ -162,8 +162,8 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
-from ansible_collections.hpsum.ports.plugins.module_utils.esxi_firewall import EsxiFirewallRule
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.esxi.esxi_firewall import EsxiFirewallRule
+from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
 
 ARGUMENT_SPEC = {
     "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},

@@ -224,8 +224,8 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
-from ansible_collections.hpsum.ports.plugins.module_utils.firewall.backends import run_host_firewall
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.backends import run_host_firewall
+from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
 
 RULE_SPEC = dict(
     direction=dict(type="str", required=True, choices=["in", "out"]),

@@ -206,8 +206,8 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
-from ansible_collections.hpsum.ports.plugins.module_utils.sum_ini import ARGUMENT_SPEC, SumIni
+from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
+from ansible_collections.hpsum.ports.plugins.module_utils.config.sum_ini import ARGUMENT_SPEC, SumIni
 
 
 def main() -> t.NoReturn:

@@ -330,14 +330,14 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.hpsum.ports.plugins.module_utils.errors import SumPortsError
-from ansible_collections.hpsum.ports.plugins.module_utils.facts_spec import (
+from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
+from ansible_collections.hpsum.ports.plugins.module_utils.plan.facts_spec import (
     ARGUMENT_SPEC,
     MUTUALLY_EXCLUSIVE,
     REQUIRED_BY,
     REQUIRED_IF,
 )
-from ansible_collections.hpsum.ports.plugins.module_utils.plan import build_plan
+from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import build_plan
 
 
 def main() -> None:

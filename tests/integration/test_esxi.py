@@ -16,7 +16,7 @@ import typing as t
 import labutil
 import pytest
 
-from ansible_collections.hpsum.ports.plugins.module_utils import esxi_xml
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.esxi import esxi_xml
 
 pytestmark = pytest.mark.lab
 

@@ -18,7 +18,7 @@ def test_build_install_and_use(tmp_path: pathlib.Path) -> None:
     tarball = tmp_path / "hpsum-ports-1.0.0.tar.gz"
     with tarfile.open(tarball) as archive:
         names = archive.getnames()
-    assert "plugins/module_utils/port_matrix.py" in names and "roles/sum_plan/tasks/main.yml" in names
+    assert "plugins/module_utils/plan/port_matrix.py" in names and "roles/sum_plan/tasks/main.yml" in names
     assert not [n for n in names if n.startswith((".venv", ".collections", "tests/lab/", "bench/", ".git/"))]
 
     # A config of its own, so the repository's .collections link is not taken for an installed copy.

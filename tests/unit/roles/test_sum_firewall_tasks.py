@@ -13,8 +13,8 @@ import typing as t
 
 import pytest
 
-from ansible_collections.hpsum.ports.plugins.module_utils import ipfilter
-from ansible_collections.hpsum.ports.plugins.module_utils.plan import build_plan
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.hpux import ipfilter
+from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import build_plan
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 PLAYBOOK = """\

@@ -20,7 +20,7 @@ import pytest
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.hpsum.ports.plugins.action.sum_ini import ActionModule
-from ansible_collections.hpsum.ports.plugins.module_utils import sum_ini as logic
+from ansible_collections.hpsum.ports.plugins.module_utils.config import sum_ini as logic
 
 PATH = "C:\\Program Files\\Smart Update Manager\\sum.ini"
 SUM_INI = b"\xef\xbb\xbf[HTTP]\r\nport=63001\r\nssl_port=63002\r\n"

@@ -1,4 +1,4 @@
-"""The ipfilter_rules filter: module_utils.ipfilter's text, errors as AnsibleFilterError."""
+"""The ipfilter_rules filter: module_utils.apply.hpux.ipfilter's text, errors as AnsibleFilterError."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hpsum.ports.plugins.filter.ipfilter_rules import FilterModule, ipfilter_rules
-from ansible_collections.hpsum.ports.plugins.module_utils import ipfilter
-from ansible_collections.hpsum.ports.plugins.module_utils.plan import build_plan
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.hpux import ipfilter
+from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import build_plan
 
 PLAN = build_plan({"host_role": "node", "node_type": "hpux", "sum_server_os": "linux", "sum_version": "7.6.0",
                    "peers": ["198.18.0.10"]})

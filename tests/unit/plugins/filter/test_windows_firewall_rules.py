@@ -1,4 +1,4 @@
-"""The windows_firewall_rules filter: module_utils.windows_rules' dicts, errors as AnsibleFilterError."""
+"""The windows_firewall_rules filter: module_utils.apply.windows.windows_rules' dicts, errors as AnsibleFilterError."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hpsum.ports.plugins.filter.windows_firewall_rules import FilterModule, windows_firewall_rules
-from ansible_collections.hpsum.ports.plugins.module_utils.plan import build_plan
-from ansible_collections.hpsum.ports.plugins.module_utils.windows_rules import windows_rules
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.windows.windows_rules import windows_rules
+from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import build_plan
 
 PLAN = build_plan({"host_role": "node", "node_type": "windows", "sum_server_os": "windows", "sum_version": "7.2.1",
                    "peers": ["198.18.0.10"]})

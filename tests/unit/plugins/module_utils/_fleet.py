@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.hpsum.ports.plugins.module_utils.inventory import plan_args
-from ansible_collections.hpsum.ports.plugins.module_utils.plan import build_plan
+from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import plan_args
+from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import build_plan
 
 DEFAULTS = {
     "sum_plan_version": "7.6.0",

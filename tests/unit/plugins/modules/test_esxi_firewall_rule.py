@@ -10,8 +10,8 @@ from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.hpsum.ports.plugins.module_utils import esxi_xml
-from ansible_collections.hpsum.ports.plugins.module_utils.esxi_firewall import EsxiFirewallRule
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.esxi import esxi_xml
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.esxi.esxi_firewall import EsxiFirewallRule
 from ansible_collections.hpsum.ports.plugins.modules import esxi_firewall_rule
 
 ESXCLI = "/bin/esxcli"

@@ -13,7 +13,7 @@ from ansible.module_utils import basic
 
 from ansible_collections.hpsum.ports.plugins.modules import host_firewall
 
-FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "module_utils" / "firewall" / "fixtures"
+FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "module_utils" / "apply" / "linux" / "fixtures"
 RULES = [{"direction": "in", "protocol": "tcp", "port": 22, "peers": ["198.18.0.10"], "phases": ["inventory"],
           "required": True, "reason": "to target: SUM server -> Linux node"}]
 

@@ -11,8 +11,8 @@ import typing as t
 
 import pytest
 
-from ansible_collections.hpsum.ports.plugins.module_utils import listener as lst
-from ansible_collections.hpsum.ports.plugins.module_utils.probe import Target, probe
+from ansible_collections.hpsum.ports.plugins.module_utils.validate import listener as lst
+from ansible_collections.hpsum.ports.plugins.module_utils.validate.probe import Target, probe
 from ansible_collections.hpsum.ports.plugins.modules import port_listener
 
 

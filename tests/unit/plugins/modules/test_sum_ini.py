@@ -12,7 +12,7 @@ import typing as t
 
 import pytest
 
-from ansible_collections.hpsum.ports.plugins.module_utils import sum_ini as logic
+from ansible_collections.hpsum.ports.plugins.module_utils.config import sum_ini as logic
 from ansible_collections.hpsum.ports.plugins.modules import sum_ini
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "ini"

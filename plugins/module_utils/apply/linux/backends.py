@@ -1,0 +1,103 @@
+# -*- coding: utf-8 -*-
+# Copyright: hpsum.ports contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Pick the active backend (or the one named) and run host_firewall with it."""
+
+from __future__ import absolute_import, annotations, division, print_function
+
+__metaclass__ = type
+
+import re
+import typing as t
+
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.base import (
+    FAIL_ENV,
+    Backend,
+    FailHook,
+    HostFirewall,
+    Options,
+    Runner,
+    management_from_env,
+    normalize_peer,
+)
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.firewalld import FirewalldBackend
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.iptables import IptablesBackend
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.nftables import NftablesBackend
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.ufw import UfwBackend
+from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
+
+
+def make_backend(name: str, runner: Runner, params: t.Mapping[str, t.Any]) -> Backend:
+    """The backend called ``name``, configured from the module parameters."""
+    persist = params.get("persist", True)
+    if name == "firewalld":
+        return FirewalldBackend(runner)
+    if name == "ufw":
+        return UfwBackend(runner)
+    if name == "nftables":
+        return NftablesBackend(runner, conf=params.get("nftables_conf") or "/etc/nftables.conf", persist=persist)
+    if name == "iptables":
+        files = {4: params.get("iptables_rules_v4") or "/etc/iptables/rules.v4",
+                 6: params.get("iptables_rules_v6") or "/etc/iptables/rules.v6"}
+        return IptablesBackend(runner, files=files, persist=persist)
+    raise SumPortsError("backend: %r is not one of auto, firewalld, ufw, nftables, iptables" % name,
+                        option="backend", value=name)
+
+
+def _iptables_in_use(runner: Runner) -> bool:
+    """iptables carries rules or a non-ACCEPT policy (nft's own tables do not show there)."""
+    path = runner.which("iptables-save")
+    if not path:
+        return False
+    rc, out, _err = runner.run([path, "-t", "filter"], check=False)
+    if rc != 0:
+        return False
+    return bool(re.search(r"^(-A |:(INPUT|OUTPUT|FORWARD) (DROP|REJECT))", out, re.M))
+
+
+def detect(runner: Runner) -> str:
+    """The active firewall: firewalld running, ufw active, iptables in use or persisted, else nftables."""
+    if FirewalldBackend(runner).available():
+        return "firewalld"
+    if UfwBackend(runner).available():
+        return "ufw"
+    # iptables with rules, or persisted the netfilter-persistent way (an open host has no rules yet).
+    if _iptables_in_use(runner) or runner.read("/etc/iptables/rules.v4") is not None:
+        return "iptables"
+    if runner.which("nft"):
+        return "nftables"
+    if runner.which("iptables-save"):
+        return "iptables"
+    raise SumPortsError("backend: no firewall found (firewalld, ufw, nft, iptables); name one with backend",
+                        option="backend", value="auto")
+
+
+def run_host_firewall(module: t.Any) -> t.Dict[str, t.Any]:
+    """Everything main() does between reading the parameters and exit_json."""
+    params = module.params
+    runner = Runner(module)
+    environ = runner.environ()
+    sources, port = management_from_env(environ)
+    if params.get("management_sources") is not None:
+        sources = tuple(normalize_peer("management_sources[%d]" % i, s)
+                        for i, s in enumerate(params["management_sources"]))
+    if params.get("management_port") is not None:
+        port = params["management_port"]
+        if not 1 <= port <= 65535:
+            raise SumPortsError("management_port: %r is outside 1-65535" % port, option="management_port", value=port)
+    if port is None:
+        port = 22  # unknown: assume SSH's port, so that it is never restricted without a known source
+    options = Options(
+        state=params["state"],
+        allow_any_source=params["allow_any_source"],
+        restrict=params["restrict_to_peers"],
+        management_sources=tuple(sources),
+        management_port=port,
+    )
+    name = params["backend"]
+    if name == "auto":
+        name = detect(runner)
+    backend = make_backend(name, runner, params)
+    hook = FailHook(environ.get(FAIL_ENV, ""))
+    return HostFirewall(backend, params["rules"] or [], options, module.check_mode, hook).run()

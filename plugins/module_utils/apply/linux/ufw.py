@@ -1,0 +1,219 @@
+# -*- coding: utf-8 -*-
+# Copyright: hpsum.ports contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""ufw backend: rules of ufw's own format with a ``hpsum.ports:...`` comment, first in ufw's rule files.
+
+ufw's state is the pair /etc/ufw/user.rules and user6.rules: for each rule a ``### tuple ###``
+line (what ``ufw status`` lists; the comment hex-encoded) and the iptables lines ufw loads.
+The apply writes both files (our blocks first, so that the drops of other sources come before
+the user's own rules; every foreign byte kept), then one ``ufw reload``, which loads them as
+ufw always does. On any failure the files are written back and ufw reloaded again. A loop of
+``ufw`` commands would cost one ufw start-up per rule and has no transaction. ufw's
+before.rules already accept loopback and established traffic, so no reply rules are needed;
+outbound rules are added when ufw's default outgoing policy is deny or reject.
+"""
+
+from __future__ import absolute_import, annotations, division, print_function
+
+__metaclass__ = type
+
+import binascii
+import ipaddress
+import re
+import typing as t
+
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.base import (
+    TAG,
+    Backend,
+    Entry,
+    FailHook,
+    Runner,
+    Snapshot,
+    Target,
+)
+from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
+
+USER_FILES = {4: "/etc/ufw/user.rules", 6: "/etc/ufw/user6.rules"}
+# A failed ``ufw reload`` writes ENABLED=no here and then skips every later reload: keep it to put it back.
+UFW_CONF = "/etc/ufw/ufw.conf"
+RESTORE = {4: "iptables-restore", 6: "ip6tables-restore"}
+BEGIN, END = "### RULES ###\n", "### END RULES ###\n"
+_DEFAULTS = re.compile(r"^Default:\s*(.*)$", re.M)
+# ufw keeps one rule per match: a "deny from any" would collide with the user's own "allow 22/tcp"
+# (ufw skips it as existing). Two halves of each address space match the same sources and are
+# rules of their own.
+HALVES = {4: ("0.0.0.0/1", "128.0.0.0/1"), 6: ("::/1", "8000::/1")}
+ANY = {4: "0.0.0.0/0", 6: "::/0"}
+# The test hook's rule: a port iptables-restore refuses, so that ``ufw reload`` fails.
+BAD_BLOCK = (b"### tuple ### allow tcp 99999 0.0.0.0/0 any 0.0.0.0/0 in\n"
+             b"-A ufw-user-input -p tcp --dport 99999 -j ACCEPT\n\n")
+
+
+def _addr(net: str) -> str:
+    """ufw writes a host without its prefix length."""
+    network = ipaddress.ip_network(net)
+    return str(network.network_address) if network.prefixlen == network.max_prefixlen else net
+
+
+def ufw_rules(entry: Entry, ipv6: bool) -> t.List[t.Tuple[int, str]]:
+    """(family, peer network) of the ufw rules one entry makes."""
+    families = [4, 6] if ipv6 else [4]
+    if entry.kind == "drop":
+        return [(f, half) for f in families for half in HALVES[f]]
+    if entry.net:
+        return [(t.cast(int, entry.family), entry.net)] if entry.family in families else []
+    return [(f, ANY[f]) for f in families]
+
+
+def rule_block(entry: Entry, family: int, peer: str) -> str:
+    """One rule exactly as ufw 0.36 writes it to user.rules / user6.rules."""
+    action = "deny" if entry.kind == "drop" else "allow"
+    target = "DROP" if entry.kind == "drop" else "ACCEPT"
+    prefix = "ufw6" if family == 6 else "ufw"
+    comment = binascii.hexlify(entry.key.encode("utf-8")).decode("ascii")
+    address = _addr(peer)
+    if entry.hook == "input":
+        tuple_ = "%s %s %d %s any %s in" % (action, entry.protocol, entry.port, ANY[family], address)
+        match = "-p %s --dport %d" % (entry.protocol, entry.port) + ("" if peer == ANY[family] else " -s " + address)
+        chain = prefix + "-user-input"
+    else:
+        tuple_ = "%s %s %d %s any %s out" % (action, entry.protocol, entry.port, address, ANY[family])
+        match = "-p %s%s --dport %d" % (entry.protocol, "" if peer == ANY[family] else " -d " + address, entry.port)
+        chain = prefix + "-user-output"
+    return "### tuple ### %s comment=%s\n-A %s %s -j %s\n\n" % (tuple_, comment, chain, match, target)
+
+
+def split_rules(text: str) -> t.Tuple[str, t.List[t.Tuple[t.Optional[str], str]], str]:
+    """A user.rules text -> (head through the blank line after RULES, [(our key or None, block)], tail)."""
+    start = text.find(BEGIN)
+    end = text.find(END)
+    if start < 0 or end < start:
+        raise SumPortsError("ufw: no '### RULES ###' section in its rules file; is this ufw's user.rules?")
+    body_start = start + len(BEGIN)
+    if text.startswith("\n", body_start):
+        body_start += 1
+    head, body, tail = text[:body_start], text[body_start:end], text[end:]
+    blocks = []  # type: t.List[t.Tuple[t.Optional[str], str]]
+    for chunk in re.split(r"(?<=\n\n)", body):
+        if not chunk:
+            continue
+        match = re.search(r"^### tuple ###.* comment=([0-9a-f]+)\s*$", chunk, re.M)
+        key = None
+        if match:
+            try:
+                text_comment = binascii.unhexlify(match.group(1)).decode("utf-8")
+            except (ValueError, UnicodeDecodeError):
+                text_comment = ""
+            key = text_comment if text_comment.startswith(TAG) else None
+        blocks.append((key, chunk))
+    return head, blocks, tail
+
+
+def parse_defaults(text: str) -> t.Dict[str, str]:
+    """``ufw status verbose`` -> {'incoming': 'deny', 'outgoing': 'allow', 'routed': ...}."""
+    match = _DEFAULTS.search(text)
+    out = {}
+    if match:
+        for part in match.group(1).split(","):
+            words = part.strip().split()
+            if len(words) == 2:
+                out[words[1].strip("()")] = words[0]
+    return out
+
+
+class UfwBackend(Backend):
+    """ufw through its rule files and ``ufw reload``."""
+
+    name = "ufw"
+    stateless_replies = False
+
+    def __init__(self, runner: Runner, ipv6: t.Optional[bool] = None) -> None:
+        super().__init__(runner)
+        self._ipv6 = ipv6
+
+    def _cmd(self) -> str:
+        return self.command("ufw")
+
+    def available(self) -> bool:
+        """ufw status says active."""
+        if not self.runner.which("ufw"):
+            return False
+        rc, out, _err = self.runner.run([self._cmd(), "status"], check=False)
+        return rc == 0 and "Status: active" in out
+
+    def ipv6(self) -> bool:
+        """Whether ufw manages IPv6 too (IPV6=yes in /etc/default/ufw, the default)."""
+        if self._ipv6 is None:
+            content = (self.runner.read("/etc/default/ufw") or b"").decode("utf-8", "replace")
+            match = re.search(r"^IPV6=(\S+)", content, re.M)
+            self._ipv6 = (match.group(1).strip("\"'").lower() if match else "yes") == "yes"
+        return self._ipv6
+
+    def families(self) -> t.List[int]:
+        """4, and 6 when ufw manages IPv6."""
+        return [4, 6] if self.ipv6() else [4]
+
+    def snapshot(self) -> Snapshot:
+        """Our rules in file order (v4 file, then v6), the outgoing default, both files."""
+        _rc, verbose, _err = self.runner.run([self._cmd(), "status", "verbose"])
+        if "Status: active" not in verbose:
+            raise SumPortsError("backend: ufw is not active on this host", option="backend", value="ufw")
+        files = {path: self.runner.read(path) for path in USER_FILES.values()}
+        conf = self.runner.read(UFW_CONF)
+        lines = []
+        for family in self.families():
+            content = files[USER_FILES[family]]
+            if content is None:
+                raise SumPortsError("ufw: %s is missing" % USER_FILES[family])
+            _head, blocks, _tail = split_rules(content.decode("utf-8"))
+            lines.extend("v%d: %s" % (family, key) for key, _block in blocks if key)
+        outbound = parse_defaults(verbose).get("outgoing", "allow") in ("deny", "reject")
+        return Snapshot(lines, outbound, files, conf=conf)
+
+    def target(self, snapshot: Snapshot, entries: t.Sequence[Entry]) -> Target:
+        """Our blocks first in each file, the foreign ones after them, byte for byte."""
+        chosen = [e for e in entries if e.kind != "lo" and (e.hook == "input" or snapshot.outbound_filtered)]
+        lines = []
+        files = {}  # type: t.Dict[str, t.Optional[bytes]]
+        for family in self.families():
+            path = USER_FILES[family]
+            head, blocks, tail = split_rules((snapshot.files[path] or b"").decode("utf-8"))
+            ours = [(e, peer) for e in chosen for f, peer in ufw_rules(e, self.ipv6()) if f == family]
+            lines.extend("v%d: %s" % (family, e.key) for e, _peer in ours)
+            body = "".join(rule_block(e, family, peer) for e, peer in ours)
+            body += "".join(block for key, block in blocks if key is None)
+            files[path] = (head + body + tail).encode("utf-8")
+        return Target(lines, files)
+
+    def check(self, family: int, content: bytes) -> None:
+        """Parse a rules file the way ufw loads it, without committing: a file iptables refuses never reaches ufw.
+
+        A ``ufw reload`` that fails half-way leaves ufw's chains empty and ufw disabled in its conf.
+        """
+        path = self.runner.which(RESTORE[family])
+        if path:
+            self.runner.run([path, "--test", "--noflush"], data=content.decode("utf-8"))
+
+    def apply(self, snapshot: Snapshot, target: Target, hook: FailHook) -> None:
+        """Check both files, write them, one ``ufw reload``; on failure files and conf go back and ufw reloads."""
+        cmd = self._cmd()
+        files = dict(target.files)
+        if hook.bad_rule:
+            files[USER_FILES[4]] = (files[USER_FILES[4]] or b"").replace(END.encode(), BAD_BLOCK + END.encode())
+        changed = {path: content for path, content in files.items() if content != snapshot.files.get(path)}
+        for family, path in USER_FILES.items():
+            if path in changed and changed[path] is not None:
+                self.check(family, t.cast(bytes, changed[path]))
+        try:
+            for path, content in sorted(changed.items()):
+                self.runner.write(path, content)
+            hook.step_done("write ufw rule files")
+            self.runner.run([cmd, "reload"])
+        except Exception:
+            self.restore_files(snapshot, target)
+            conf = snapshot.extra.get("conf")
+            if conf is not None and self.runner.read(UFW_CONF) != conf:
+                self.runner.write(UFW_CONF, conf)
+            self.runner.run([cmd, "reload"], check=False)
+            raise

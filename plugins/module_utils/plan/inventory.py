@@ -1,0 +1,185 @@
+# -*- coding: utf-8 -*-
+# Copyright: hpsum.ports contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The inventory contract (docs/inventory.md): host variables -> sum_port_facts options.
+
+Pure functions over plain mappings, so the filter that the sum_plan role calls and the
+benchmarks share them.
+"""
+
+from __future__ import absolute_import, annotations, division, print_function
+
+__metaclass__ = type
+
+import typing as t
+
+from ansible.module_utils.common.validation import check_type_bool, check_type_int, check_type_list
+
+from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
+from ansible_collections.hpsum.ports.plugins.module_utils.plan import plan as plan_lib
+
+SUM_SERVERS_GROUP = "sum_servers"
+WINDOWS_CONNECTIONS = ("winrm", "psrp")
+# Fleet settings: sum_port_facts option -> variable (the sum_plan role's defaults).
+SETTINGS = (
+    ("sum_version", "sum_plan_version"),
+    ("phases", "sum_plan_phases"),
+    ("http_port", "sum_plan_http_port"),
+    ("https_port", "sum_plan_https_port"),
+    ("ftp_port", "sum_plan_ftp_port"),
+    ("browser_sources", "sum_plan_browser_sources"),
+    ("optional_ports", "sum_plan_optional_ports"),
+)
+# Settings a node takes from its SUM server (the server is where SUM's ports live).
+NODE_SETTINGS = ("sum_version", "phases", "http_port", "https_port", "ftp_port", "optional_ports")
+
+HostVars = t.Mapping[str, t.Mapping[str, t.Any]]
+
+
+def _host_error(host: str, variable: str, value: t.Any, problem: str) -> SumPortsError:
+    return SumPortsError("%s: %r (host %s) %s" % (variable, value, host, problem), option=variable, value=value,
+                         host=host)
+
+
+def address_of(host: str, hvars: t.Mapping[str, t.Any]) -> str:
+    """The address SUM uses for a host: sum_address, else ansible_host, else the inventory name."""
+    value = hvars.get("sum_address") or hvars.get("ansible_host") or host
+    if hvars.get("sum_address"):
+        variable = "sum_address"
+    elif hvars.get("ansible_host"):
+        variable = "ansible_host"
+    else:
+        variable = "inventory_hostname"
+    try:
+        return plan_lib.check_address(variable, value)
+    except SumPortsError:
+        raise _host_error(host, variable, value, "is not an IP address; set sum_address to the address SUM "
+                                                 "uses for this host") from None
+
+
+def addresses_of(host: str, hvars: t.Mapping[str, t.Any]) -> t.List[str]:
+    """Production address, then the management address when there is one (rule 8)."""
+    addresses = [address_of(host, hvars)]
+    mgmt = hvars.get("sum_mgmt_address")
+    if mgmt:
+        try:
+            mgmt = plan_lib.check_address("sum_mgmt_address", mgmt)
+        except SumPortsError:
+            raise _host_error(host, "sum_mgmt_address", mgmt, "is not an IP address") from None
+        if mgmt not in addresses:
+            addresses.append(mgmt)
+    return addresses
+
+
+def server_os_of(host: str, hvars: t.Mapping[str, t.Any]) -> str:
+    """sum_server_os, else windows for a WinRM/PSRP connection, else linux."""
+    value = hvars.get("sum_server_os")
+    if value is None:
+        return "windows" if hvars.get("ansible_connection") in WINDOWS_CONNECTIONS else "linux"
+    if value not in ("windows", "linux"):
+        raise _host_error(host, "sum_server_os", value, "is not one of windows, linux")
+    return str(value)
+
+
+def servers_of(host: str, hvars: t.Mapping[str, t.Any], sum_servers: t.Sequence[str]) -> t.List[str]:
+    """The SUM servers that update a node: sum_server (a name or a list), else all of sum_servers."""
+    value = hvars.get("sum_server")
+    if value is None:
+        names = list(sum_servers)
+    elif isinstance(value, str):
+        names = [value]
+    elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        names = list(value)
+    else:
+        raise _host_error(host, "sum_server", value, "must be an inventory name or a list of them")
+    for name in names:
+        if name not in sum_servers:
+            problem = "names %s, which is not in group %s" % (name, SUM_SERVERS_GROUP)
+            raise _host_error(host, "sum_server", value, problem)
+    if not names:
+        raise _host_error(host, "sum_server", value, "gives no SUM server: group %s is empty" % SUM_SERVERS_GROUP)
+    return names
+
+
+# Inventory and extra variables arrive as strings (-e, AWX surveys, INI inventories): convert
+# them the way a module's argument spec would, and name the variable when that fails.
+_CONVERT = {
+    "http_port": check_type_int,
+    "https_port": check_type_int,
+    "ftp_port": check_type_int,
+    "optional_ports": check_type_bool,
+    "phases": check_type_list,
+    "browser_sources": check_type_list,
+}
+
+
+def _settings(hvars: t.Mapping[str, t.Any], defaults: t.Mapping[str, t.Any], host: str = "") -> t.Dict[str, t.Any]:
+    settings = {}
+    for option, variable in SETTINGS:
+        value = hvars.get(variable, defaults.get(variable))
+        if value is not None and isinstance(value, (str, bytes)) and option in _CONVERT:
+            try:
+                value = _CONVERT[option](value)
+            except (TypeError, ValueError) as exc:
+                raise _host_error(host, variable, value, "cannot be converted (%s)" % exc) from None
+        settings[option] = value
+    return settings
+
+
+def plan_args(host: str, hostvars: HostVars, groups: t.Mapping[str, t.Sequence[str]],
+              defaults: t.Mapping[str, t.Any]) -> t.Optional[t.Dict[str, t.Any]]:
+    """The sum_port_facts options for one host, or None when it is neither a SUM server nor a node.
+
+    ``defaults`` are this host's values of the sum_plan_* variables; a node takes the
+    SUM-side settings from its SUM server's host variables where they are set there.
+    """
+    sum_servers = list(groups.get(SUM_SERVERS_GROUP, []))
+    hvars = hostvars[host]
+    node_type = hvars.get("sum_node_type")
+    if host in sum_servers:
+        if node_type is not None:
+            raise _host_error(host, "sum_node_type", node_type, "is set on a host of group %s; a host is either "
+                                                                "a SUM server or a node" % SUM_SERVERS_GROUP)
+        args = _settings(hvars, defaults, host)
+        args.update(host_role="sum_server", sum_server_os=server_os_of(host, hvars),
+                    addresses=addresses_of(host, hvars), peers=_server_peers(host, hostvars, groups, sum_servers))
+        return args
+    if node_type is None:
+        return None
+    servers = servers_of(host, hvars, sum_servers)
+    settings = None
+    server_oses = set()
+    for server in servers:
+        svars = hostvars[server]
+        server_oses.add(server_os_of(server, svars))
+        mine = _settings(svars, defaults, server)
+        mine = {k: mine[k] for k in NODE_SETTINGS}
+        if settings is not None and mine != settings:
+            problem = "names SUM servers with different settings (%s); a node's SUM servers must agree" % (
+                ", ".join(servers))
+            raise _host_error(host, "sum_server", servers, problem)
+        settings = mine
+    if len(server_oses) > 1:
+        raise _host_error(host, "sum_server", servers, "mixes Windows and Linux SUM servers; plan them apart")
+    args = dict(t.cast(t.Dict[str, t.Any], settings))
+    args.update(host_role="node", node_type=node_type, sum_server_os=server_oses.pop(),
+                addresses=addresses_of(host, hvars), sum_servers=servers,
+                peers=plan_lib._unique(a for s in servers for a in addresses_of(s, hostvars[s])))
+    return args
+
+
+def _server_peers(server: str, hostvars: HostVars, groups: t.Mapping[str, t.Sequence[str]],
+                  sum_servers: t.Sequence[str]) -> t.List[t.Dict[str, str]]:
+    """Every node this SUM server updates, once per address."""
+    peers = []
+    for host in groups.get("all", []):
+        hvars = hostvars[host]
+        node_type = hvars.get("sum_node_type")
+        if node_type is None or host in sum_servers:
+            continue
+        if server not in servers_of(host, hvars, sum_servers):
+            continue
+        for address in addresses_of(host, hvars):
+            peers.append({"address": address, "node_type": node_type, "name": host})
+    return peers

@@ -1,0 +1,416 @@
+# -*- coding: utf-8 -*-
+# Copyright: hpsum.ports contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Turn the port matrix into one host's plan: the ``sum_ports`` facts.
+
+Pure functions: options in, a plan dict out, or a SumPortsError that names the
+option and the value. No Ansible import, so the controller (action plugin, filter,
+benchmarks) and targets can both use it.
+"""
+
+from __future__ import absolute_import, annotations, division, print_function
+
+__metaclass__ = type
+
+import collections
+import ipaddress
+import re
+import typing as t
+
+from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import option_error
+from ansible_collections.hpsum.ports.plugins.module_utils.plan import port_matrix as pm
+
+_VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+LOOPBACK_PEERS = ("127.0.0.1", "::1")
+
+# What sum_firewall does on a host, by role and type.
+FIREWALL_BY_NODE_TYPE = dict(
+    [("windows", "windows"), ("linux", "linux"), ("hpux", "hpux"), ("vmware", "esxi")]
+    + [(mp, "none") for mp in pm.MANAGEMENT_PROCESSORS]
+)
+
+# Defaults of the options, in one place (the action plugin's argument spec uses them).
+DEFAULTS = {
+    "phases": list(pm.PHASES),
+    "http_port": pm.DEFAULT_HTTP_PORT,
+    "https_port": pm.DEFAULT_HTTPS_PORT,
+    "ftp_port": None,
+    "peers": [],
+    "browser_sources": [],
+    "optional_ports": True,
+    "addresses": [],
+    "sum_servers": [],
+}
+
+
+# ---------------------------------------------------------------- validation
+
+
+def parse_version(value: t.Any) -> t.Tuple[int, int, int]:
+    """``"7.6.0"`` -> ``(7, 6, 0)``; anything not X.Y.Z is an error naming sum_version."""
+    match = _VERSION_RE.match(value) if isinstance(value, str) else None
+    if not match:
+        raise option_error("sum_version", value, "is not a version of the form X.Y.Z (for example 7.6.0)")
+    return (int(match.group(1)), int(match.group(2)), int(match.group(3)))
+
+
+def version_column(value: t.Any) -> str:
+    """The page's "from target" column for a SUM version; versions between the two are rejected."""
+    version = parse_version(value)
+    if version <= pm.LAST_OLD_VERSION:
+        return pm.COLUMN_OLD
+    if version >= pm.FIRST_NEW_VERSION:
+        return pm.COLUMN_NEW
+    raise option_error(
+        "sum_version", value, "lies between 7.2.1 and 7.3.0, which the page does not cover; use the exact release"
+    )
+
+
+def check_port(option: str, value: t.Any) -> int:
+    """A TCP/UDP port number 1-65535 (booleans and strings are refused)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise option_error(option, value, "is not a port number (an integer 1-65535)")
+    if not 1 <= value <= 65535:
+        raise option_error(option, value, "is outside 1-65535")
+    return value
+
+
+def check_choice(option: str, value: t.Any, choices: t.Sequence[str]) -> str:
+    """One of a fixed set of strings."""
+    if not isinstance(value, str) or value not in choices:
+        raise option_error(option, value, "is not one of %s" % ", ".join(choices))
+    return value
+
+
+def check_address(option: str, value: t.Any, networks: bool = False) -> str:
+    """An IPv4/IPv6 address (or, with ``networks``, a network in CIDR form), normalised."""
+    if not isinstance(value, str) or not value.strip():
+        raise option_error(option, value, "is not an IP address")
+    text = value.strip()
+    try:
+        if networks and "/" in text:
+            return str(ipaddress.ip_network(text, strict=True))
+        return str(ipaddress.ip_address(text))
+    except ValueError as exc:
+        kind = "address or network" if networks else "address"
+        raise option_error(option, value, "is not an IP %s (%s)" % (kind, exc)) from None
+
+
+def check_phases(value: t.Any) -> t.List[str]:
+    """A non-empty list of phases, returned in the page's order without duplicates."""
+    if not isinstance(value, (list, tuple)) or not value:
+        raise option_error("phases", value, "must be a non-empty list of %s" % ", ".join(pm.PHASES))
+    for item in value:
+        check_choice("phases", item, pm.PHASES)
+    return [phase for phase in pm.PHASES if phase in value]
+
+
+def _unique(items: t.Iterable[str]) -> t.List[str]:
+    return list(collections.OrderedDict.fromkeys(items))
+
+
+def check_ports(http_port: t.Any, https_port: t.Any, ftp_port: t.Any) -> t.Dict[str, t.Optional[int]]:
+    """SUM's ports: all in range and all different (SUM cannot serve two services on one port)."""
+    ports = {"http_port": check_port("http_port", http_port), "https_port": check_port("https_port", https_port)}
+    if ports["https_port"] == ports["http_port"]:
+        raise option_error("https_port", https_port, "equals http_port; SUM needs two different ports")
+    ports["ftp_port"] = None if ftp_port is None else check_port("ftp_port", ftp_port)
+    for other in ("http_port", "https_port"):
+        if ports["ftp_port"] is not None and ports["ftp_port"] == ports[other]:
+            raise option_error("ftp_port", ftp_port, "equals %s; FTP needs a port of its own" % other)
+    return ports
+
+
+# ---------------------------------------------------------------- rules
+
+
+class _Template(t.NamedTuple):
+    """One rule of a node, before peers are attached."""
+
+    direction: str
+    protocol: str
+    port: int
+    phases: t.Tuple[str, ...]
+    required: bool
+    reason: str
+
+
+def _resolve(ref: pm.PortRef, ports: t.Mapping[str, t.Optional[int]]) -> int:
+    if ref.port == pm.HTTP:
+        return t.cast(int, ports["http_port"])
+    if ref.port == pm.HTTPS:
+        return t.cast(int, ports["https_port"])
+    return t.cast(int, ref.port)
+
+
+def _port_label(ref: pm.PortRef) -> str:
+    if ref.port in (pm.HTTP, pm.HTTPS):
+        return "SUM %s port" % ref.port
+    return "(%s), optional" % ref.port if ref.optional else str(ref.port)
+
+
+def node_templates(
+    server_os: str,
+    node_type: str,
+    column: str,
+    phases: t.Sequence[str],
+    ports: t.Mapping[str, t.Optional[int]],
+    optional_ports: bool = True,
+) -> t.List[_Template]:
+    """A node's rules (without peers) from its table row, merged per (direction, protocol, port)."""
+    row = pm.row_for(server_os, node_type)
+    if row is None:
+        raise option_error(
+            "node_type",
+            node_type,
+            "is not supported with sum_server_os %r: the page has no row for a %s SUM server updating %s nodes"
+            % (server_os, server_os.capitalize(), pm.NODE_TYPE_LABELS[node_type]),
+        )
+    label = pm.NODE_TYPE_LABELS[node_type]
+    merged: t.Dict[t.Tuple[str, str, int], t.Dict[str, t.Any]] = collections.OrderedDict()
+
+    def add(direction: str, ref: pm.PortRef, phase: str, reason: str) -> None:
+        if ref.optional and not optional_ports and ref.port not in (pm.HTTP, pm.HTTPS):
+            return
+        port = _resolve(ref, ports)
+        key = (direction, pm.protocol_for(port), port)
+        entry = merged.setdefault(key, {"phases": set(), "required": False, "reasons": []})
+        entry["phases"].add(phase)
+        entry["required"] = entry["required"] or not ref.optional
+        if reason not in entry["reasons"]:
+            entry["reasons"].append(reason)
+
+    for phase in phases:
+        for ref in row.to_target[phase]:
+            add("in", ref, phase, "to target: SUM server -> %s node (%s)" % (label, _port_label(ref)))
+        for ref in row.from_target[(phase, column)]:
+            add("out", ref, phase, "from target: %s node -> SUM server (%s)" % (label, _port_label(ref)))
+        if node_type == "vmware":
+            for ref in pm.VMWARE_EXTRA_CALLBACKS:
+                add("out", ref, phase, "from target: VMware node -> SUM server (%s; rule 7: opened, not required)"
+                    % _port_label(ref))
+    return [
+        _Template(key[0], key[1], key[2], tuple(p for p in pm.PHASES if p in entry["phases"]), entry["required"],
+                  "; ".join(entry["reasons"]))
+        for key, entry in merged.items()
+    ]
+
+
+class _RuleSet:
+    """Rules keyed by (direction, protocol, port); peers and phases are unions, required an OR."""
+
+    def __init__(self) -> None:
+        self._rules: t.Dict[t.Tuple[str, str, int], t.Dict[str, t.Any]] = collections.OrderedDict()
+
+    def add(self, direction: str, protocol: str, port: int, peers: t.Iterable[str], phases: t.Iterable[str],
+            required: bool, reason: str) -> None:
+        key = (direction, protocol, port)
+        entry = self._rules.get(key)
+        if entry is None:
+            entry = self._rules[key] = {"peers": collections.OrderedDict(), "phases": set(), "required": False,
+                                        "reasons": []}
+        entry["peers"].update((peer, None) for peer in peers)
+        entry["phases"].update(phases)
+        entry["required"] = entry["required"] or required
+        for part in reason.split("; "):
+            if part not in entry["reasons"]:
+                entry["reasons"].append(part)
+
+    def as_list(self) -> t.List[t.Dict[str, t.Any]]:
+        order = {"in": 0, "out": 1}
+        return [
+            {
+                "direction": key[0],
+                "protocol": key[1],
+                "port": key[2],
+                "peers": list(entry["peers"]),
+                "phases": [p for p in pm.PHASES if p in entry["phases"]],
+                "required": entry["required"],
+                "reason": "; ".join(entry["reasons"]),
+            }
+            for key, entry in sorted(self._rules.items(), key=lambda item: (order[item[0][0]], item[0][2],
+                                                                            item[0][1]))
+        ]
+
+
+_MIRROR = {"in": "out", "out": "in"}
+
+
+def _check_node_peers(value: t.Any) -> t.List[str]:
+    if not isinstance(value, (list, tuple)) or not value:
+        raise option_error("peers", value, "must be a non-empty list of SUM server addresses for a node")
+    return _unique(check_address("peers[%d]" % i, peer) for i, peer in enumerate(value))
+
+
+def _check_server_peers(value: t.Any, server_os: str) -> "collections.OrderedDict[str, t.List[str]]":
+    """``[{address, node_type}]`` -> node_type -> addresses (in first-seen order)."""
+    if not isinstance(value, (list, tuple)):
+        raise option_error("peers", value, "must be a list of {address, node_type} for a SUM server")
+    by_type: "collections.OrderedDict[str, collections.OrderedDict[str, None]]" = collections.OrderedDict()
+    for index, peer in enumerate(value):
+        option = "peers[%d]" % index
+        if not isinstance(peer, dict) or set(peer) - {"address", "node_type", "name"} or "address" not in peer \
+                or "node_type" not in peer:
+            raise option_error(option, peer, "must be a mapping with keys address and node_type")
+        address = check_address(option + ".address", peer["address"])
+        node_type = check_choice(option + ".node_type", peer["node_type"], pm.NODE_TYPES)
+        if pm.row_for(server_os, node_type) is None:
+            raise option_error(
+                option + ".node_type", node_type,
+                "(at %s) is not supported with sum_server_os %r: the page has no row for a %s SUM server updating "
+                "%s nodes" % (address, server_os, server_os.capitalize(), pm.NODE_TYPE_LABELS[node_type]))
+        by_type.setdefault(node_type, collections.OrderedDict())[address] = None
+    return collections.OrderedDict((nt, list(addrs)) for nt, addrs in by_type.items())
+
+
+def node_rules(server_os: str, node_type: str, column: str, phases: t.Sequence[str],
+               ports: t.Mapping[str, t.Optional[int]], peers: t.Sequence[str],
+               optional_ports: bool = True) -> t.List[t.Dict[str, t.Any]]:
+    """A node's own firewall rules: in from its SUM servers, out to them."""
+    rules = _RuleSet()
+    for tpl in node_templates(server_os, node_type, column, phases, ports, optional_ports):
+        rules.add(tpl.direction, tpl.protocol, tpl.port, peers, tpl.phases, tpl.required, tpl.reason)
+    return rules.as_list()
+
+
+def server_rules(server_os: str, column: str, phases: t.Sequence[str], ports: t.Mapping[str, t.Optional[int]],
+                 peers_by_type: t.Mapping[str, t.Sequence[str]], browser_sources: t.Sequence[str],
+                 optional_ports: bool = True) -> t.List[t.Dict[str, t.Any]]:
+    """The SUM server's rules: the mirror of its nodes' rules plus rules 1, 4 and 5."""
+    rules = _RuleSet()
+    all_nodes: t.List[str] = []
+    for node_type, addresses in peers_by_type.items():
+        all_nodes.extend(addresses)
+        for tpl in node_templates(server_os, node_type, column, phases, ports, optional_ports):
+            rules.add(_MIRROR[tpl.direction], tpl.protocol, tpl.port, addresses, tpl.phases, tpl.required,
+                      tpl.reason)
+    https = t.cast(int, ports["https_port"])
+    rules.add("in", "tcp", https, LOOPBACK_PEERS, phases, True,
+              "rule 1: hpsum_binary <-> hpsum_service on the SUM server's loopback (HTTPS port)")
+    if browser_sources:
+        for key in ("http_port", "https_port"):
+            rules.add("in", "tcp", t.cast(int, ports[key]), browser_sources, phases, True,
+                      "rule 4: browser -> SUM web UI (SUM %s port)" % ("HTTP" if key == "http_port" else "HTTPS"))
+    if ports["ftp_port"] is not None and all_nodes:
+        rules.add("in", "tcp", t.cast(int, ports["ftp_port"]), _unique(all_nodes), phases, True,
+                  "rule 5: node -> SUM server FTP service (/ftp_port)")
+    return rules.as_list()
+
+
+def esxi_summary(rules: t.Sequence[t.Mapping[str, t.Any]]) -> t.Dict[str, t.Any]:
+    """Rule 7 for a VMware node: which callback ports need a custom outbound ESXi rule."""
+    callbacks = [r["port"] for r in rules if r["direction"] == "out"]
+    custom = [p for p in callbacks if p not in pm.ESXI_DEFAULT_OUTBOUND]
+    if custom:
+        note = "ESXi blocks outbound traffic except %s: a custom outbound rule is needed for %s" % (
+            ", ".join(map(str, pm.ESXI_DEFAULT_OUTBOUND)), ", ".join(map(str, custom)))
+    else:
+        note = "SUM's callback ports %s are in ESXi's default outbound set (%s): no custom rule is needed" % (
+            ", ".join(map(str, callbacks)), ", ".join(map(str, pm.ESXI_DEFAULT_OUTBOUND)))
+    return {
+        "default_outbound_ports": list(pm.ESXI_DEFAULT_OUTBOUND),
+        "custom_rule_ports": custom,
+        "custom_rule_needed": bool(custom),
+        "note": note,
+    }
+
+
+# ---------------------------------------------------------------- the plan
+
+
+def build_plan(options: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
+    """One host's ``sum_ports`` from the options of sum_port_facts (see DESIGN.md)."""
+    opts = dict(DEFAULTS)
+    opts.update({k: v for k, v in options.items() if v is not None or k == "ftp_port"})
+    host_role = check_choice("host_role", opts.get("host_role"), pm.HOST_ROLES)
+    server_os = check_choice("sum_server_os", opts.get("sum_server_os"), pm.SERVER_OSES)
+    column = version_column(opts.get("sum_version"))
+    phases = check_phases(opts["phases"])
+    ports = check_ports(opts["http_port"], opts["https_port"], opts.get("ftp_port"))
+    optional_ports = opts["optional_ports"]
+    if not isinstance(optional_ports, bool):
+        raise option_error("optional_ports", optional_ports, "is not a boolean")
+    addresses = _unique(check_address("addresses[%d]" % i, a)
+                        for i, a in enumerate(_as_list("addresses", opts["addresses"])))
+    sum_servers = [str(s) for s in _as_list("sum_servers", opts["sum_servers"])]
+    browser_sources = _unique(check_address("browser_sources[%d]" % i, s, networks=True)
+                              for i, s in enumerate(_as_list("browser_sources", opts["browser_sources"])))
+    node_type = opts.get("node_type")
+
+    if host_role == "node":
+        if node_type is None:
+            raise option_error("node_type", node_type, "is required when host_role is node")
+        node_type = check_choice("node_type", node_type, pm.NODE_TYPES)
+        if browser_sources:
+            raise option_error("browser_sources", opts["browser_sources"], "applies to host_role sum_server only")
+        peers = _check_node_peers(opts["peers"])
+        rules = node_rules(server_os, node_type, column, phases, ports, peers, optional_ports)
+        firewall = FIREWALL_BY_NODE_TYPE[node_type]
+        esxi = esxi_summary(rules) if node_type == "vmware" else None
+        wmi = server_os == "windows" and node_type == "windows"
+    else:
+        if node_type is not None:
+            raise option_error("node_type", node_type, "applies to host_role node only")
+        rules = server_rules(server_os, column, phases, ports, _check_server_peers(opts["peers"], server_os),
+                             browser_sources, optional_ports)
+        firewall = server_os
+        esxi = None
+        wmi = False
+
+    return {
+        "host_role": host_role,
+        "node_type": node_type,
+        "sum_server_os": server_os,
+        "sum_version": opts["sum_version"],
+        "version_column": column,
+        "http_port": ports["http_port"],
+        "https_port": ports["https_port"],
+        "ftp_port": ports["ftp_port"],
+        "phases": phases,
+        "wmi": wmi,
+        "firewall": firewall,
+        "addresses": addresses,
+        "sum_servers": sum_servers,
+        "esxi": esxi,
+        "rules": rules,
+    }
+
+
+def _as_list(option: str, value: t.Any) -> t.List[t.Any]:
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)):
+        raise option_error(option, value, "must be a list")
+    return list(value)
+
+
+PLAN_KEYS = ("host_role", "node_type", "sum_server_os", "sum_version", "version_column", "http_port", "https_port",
+             "ftp_port", "phases", "wmi", "firewall", "addresses", "sum_servers", "esxi", "rules")
+RULE_KEYS = ("direction", "protocol", "port", "peers", "phases", "required", "reason")
+
+
+def check_plan(value: t.Any, option: str = "use_plan") -> t.Dict[str, t.Any]:
+    """A plan made by build_plan (for example returned earlier and passed back): its shape is checked."""
+    if not isinstance(value, dict) or sorted(value) != sorted(PLAN_KEYS):
+        raise option_error(option, value if not isinstance(value, dict) else sorted(value),
+                           "is not a plan from sum_port_facts (keys %s)" % ", ".join(PLAN_KEYS))
+    for index, rule in enumerate(value["rules"] if isinstance(value["rules"], list) else [None]):
+        if not isinstance(rule, dict) or sorted(rule) != sorted(RULE_KEYS):
+            raise option_error("%s.rules[%d]" % (option, index), rule, "is not a rule (keys %s)" % ", ".join(RULE_KEYS))
+        check_choice("%s.rules[%d].direction" % (option, index), rule["direction"], ("in", "out"))
+        check_choice("%s.rules[%d].protocol" % (option, index), rule["protocol"], ("tcp", "udp"))
+        check_port("%s.rules[%d].port" % (option, index), rule["port"])
+    return value
+
+
+def rules_for(plan: t.Any, firewall: str, whose: str) -> t.List[t.Any]:
+    """The rules of a host's plan (``sum_ports``) that is meant for one kind of firewall."""
+    if not isinstance(plan, dict):
+        raise option_error("sum_ports", plan, "is not a mapping (run the sum_plan role first)")
+    if plan.get("firewall") != firewall:
+        raise option_error("sum_ports.firewall", plan.get("firewall"), "is not %s: not %s plan" % (firewall, whose))
+    rules = plan.get("rules")
+    if not isinstance(rules, list):
+        raise option_error("sum_ports.rules", rules, "is not a list")
+    return rules

@@ -1,0 +1,170 @@
+# Copyright: hpsum.ports contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""ufw: rule blocks in ufw's own format, file round trips byte for byte, one reload, rollback."""
+
+from __future__ import annotations
+
+import pathlib
+import typing as t
+
+import pytest
+
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux import ufw
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.base import (
+    Entry,
+    FailHook,
+    HostFirewall,
+    Options,
+    SumPortsError,
+)
+
+FIXTURES = pathlib.Path(__file__).parent / "fixtures"
+UFW = "/usr/sbin/ufw"
+V4, V6 = "/etc/ufw/user.rules", "/etc/ufw/user6.rules"
+# ufw's files on the lab's locked ufw host (deny in and out, 22/tcp allowed), as ufw wrote them
+USER4 = (FIXTURES / "ufw_user.rules").read_bytes()
+USER6 = (FIXTURES / "ufw_user6.rules").read_bytes()
+VERBOSE_LOCKED = """Status: active
+Logging: on (low)
+Default: deny (incoming), deny (outgoing), disabled (routed)
+New profiles: skip
+
+To                         Action      From
+--                         ------      ----
+22/tcp                     ALLOW IN    Anywhere
+22/tcp (v6)                ALLOW IN    Anywhere (v6)
+"""
+RULES = [{"direction": "in", "port": 22, "peers": ["198.18.0.10"]},
+         {"direction": "out", "port": 63001, "peers": ["198.18.0.10"]}]
+
+
+def make(replay: t.Any, files: t.Optional[t.Dict[str, bytes]] = None, verbose: str = VERBOSE_LOCKED,
+         reload: t.Any = (0, "Firewall reloaded\n", "")) -> t.Tuple[ufw.UfwBackend, t.Any]:
+    table = {(UFW, "status", "verbose"): (0, verbose, ""), (UFW, "status"): (0, "Status: active\n", ""),
+             (UFW, "reload"): reload}
+    files = files or {V4: USER4, V6: USER6, "/etc/default/ufw": b"IPV6=yes\n"}
+    runner = replay(table, files=files, commands=["ufw"])
+    return ufw.UfwBackend(runner), runner
+
+
+@pytest.mark.parametrize(
+    ("entry", "family", "peer", "block"),
+    [
+        # the texts ufw 0.36.2 itself wrote for these rules in the lab
+        (Entry("in", "tcp", 22, "198.18.0.70/32", "accept"), 4, "198.18.0.70/32",
+         "### tuple ### allow tcp 22 0.0.0.0/0 any 198.18.0.70 in comment=687073756d2e706f7274733a696e3a7463703a32323a"
+         "3139382e31382e302e37302f33323a616363657074\n"
+         "-A ufw-user-input -p tcp --dport 22 -s 198.18.0.70 -j ACCEPT\n\n"),
+        (Entry("out", "tcp", 63001, "198.18.0.70/32", "accept"), 4, "198.18.0.70/32",
+         "### tuple ### allow tcp 63001 198.18.0.70 any 0.0.0.0/0 out comment=687073756d2e706f7274733a6f75743a7463703a"
+         "36333030313a3139382e31382e302e37302f33323a616363657074\n"
+         "-A ufw-user-output -p tcp -d 198.18.0.70 --dport 63001 -j ACCEPT\n\n"),
+        (Entry("in", "tcp", 22, "", "drop"), 4, "0.0.0.0/1",
+         "### tuple ### deny tcp 22 0.0.0.0/0 any 0.0.0.0/1 in comment=687073756d2e706f7274733a696e3a7463703a32323a616e"
+         "793a64726f70\n-A ufw-user-input -p tcp --dport 22 -s 0.0.0.0/1 -j DROP\n\n"),
+        (Entry("in", "tcp", 22, "", "drop"), 6, "::/1",
+         "### tuple ### deny tcp 22 ::/0 any ::/1 in comment=687073756d2e706f7274733a696e3a7463703a32323a616e793a64726f"
+         "70\n-A ufw6-user-input -p tcp --dport 22 -s ::/1 -j DROP\n\n"),
+    ],
+)
+def test_rule_block_is_what_ufw_writes(entry: Entry, family: int, peer: str, block: str) -> None:
+    assert ufw.rule_block(entry, family, peer) == block
+
+
+def test_any_source_and_udp() -> None:
+    block = ufw.rule_block(Entry("in", "udp", 137, "", "accept"), 6, "::/0")
+    assert block.splitlines()[1] == "-A ufw6-user-input -p udp --dport 137 -j ACCEPT"
+
+
+def test_drops_are_address_halves() -> None:
+    # ufw would skip "deny from any port 22" as a duplicate of the user's own "allow 22/tcp"
+    assert ufw.ufw_rules(Entry("in", "tcp", 22, "", "drop"), ipv6=True) == [
+        (4, "0.0.0.0/1"), (4, "128.0.0.0/1"), (6, "::/1"), (6, "8000::/1")]
+    assert len(ufw.ufw_rules(Entry("in", "tcp", 22, "", "drop"), ipv6=False)) == 2
+    assert ufw.ufw_rules(Entry("in", "tcp", 22, "2001:db8::1/128", "accept"), ipv6=False) == []
+    assert ufw.ufw_rules(Entry("in", "tcp", 22, "", "accept"), ipv6=True) == [(4, "0.0.0.0/0"), (6, "::/0")]
+
+
+def test_parse_defaults() -> None:
+    assert ufw.parse_defaults(VERBOSE_LOCKED) == {"incoming": "deny", "outgoing": "deny", "routed": "disabled"}
+
+
+def test_locked_check_real_check_real_absent(replay: t.Any) -> None:
+    be, runner = make(replay)
+    check = HostFirewall(be, RULES, Options(), check_mode=True).run()
+    assert check["changed"] and check["outbound_filtered"] and runner.writes == []
+    assert check["added"] == ["v4: hpsum.ports:in:tcp:22:198.18.0.10/32:accept",
+                              "v4: hpsum.ports:out:tcp:63001:198.18.0.10/32:accept",
+                              "v4: hpsum.ports:in:tcp:22:any:drop", "v4: hpsum.ports:in:tcp:22:any:drop",
+                              "v6: hpsum.ports:in:tcp:22:any:drop", "v6: hpsum.ports:in:tcp:22:any:drop"]
+    real = HostFirewall(be, RULES, Options(), check_mode=False).run()
+    assert real["diff"] == check["diff"] and runner.argvs().count((UFW, "reload")) == 1
+    text = runner.files[V4].decode()
+    # ours first, then the user's own rule, every foreign byte kept
+    user_rule = "### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in\n"
+    assert text.index("198.18.0.10") < text.index("0.0.0.0/1") < text.index(user_rule)
+    assert HostFirewall(be, RULES, Options(), check_mode=False).run()["changed"] is False
+    assert runner.argvs().count((UFW, "reload")) == 1
+    closed = HostFirewall(be, RULES, Options(state="absent"), check_mode=False).run()
+    assert closed["changed"] and runner.files[V4] == USER4 and runner.files[V6] == USER6
+
+
+def test_failed_reload_restores_files_and_reloads(replay: t.Any) -> None:
+    be, runner = make(replay, reload=[(1, "", "ERROR: problem running ufw-init"), (0, "", "")])
+    with pytest.raises(SumPortsError, match="reload failed"):
+        HostFirewall(be, RULES, Options(), check_mode=False).run()
+    assert runner.files[V4] == USER4 and runner.files[V6] == USER6
+    assert runner.argvs().count((UFW, "reload")) == 2
+
+
+def test_injected_failures(replay: t.Any) -> None:
+    be, runner = make(replay)
+    with pytest.raises(SumPortsError, match="injected"):
+        HostFirewall(be, RULES, Options(), check_mode=False, hook=FailHook("after_first_step")).run()
+    assert runner.files[V4] == USER4 and runner.argvs()[-1] == (UFW, "reload")
+
+
+def test_inactive_ufw_and_foreign_file(replay: t.Any) -> None:
+    be, _runner = make(replay, verbose="Status: inactive\n")
+    with pytest.raises(SumPortsError, match="ufw is not active"):
+        be.snapshot()
+    be, _runner = make(replay, files={V4: b"not ufw\n", V6: USER6})
+    with pytest.raises(SumPortsError, match="no '### RULES ###' section"):
+        be.snapshot()
+
+
+def test_ipv6_off(replay: t.Any) -> None:
+    be, runner = make(replay)
+    runner.files["/etc/default/ufw"] = b"IPV6=no\n"
+    result = HostFirewall(be, RULES, Options(), check_mode=False).run()
+    assert not any(line.startswith("v6:") for line in result["added"]) and runner.files[V6] == USER6
+
+
+def test_files_iptables_refuses_never_reach_ufw(replay: t.Any) -> None:
+    be, runner = make(replay)
+    runner.commands |= {"iptables-restore", "ip6tables-restore"}
+    runner.table[("/usr/sbin/iptables-restore", "--test", "--noflush")] = (2, "", "invalid port/service `99999'")
+    runner.table[("/usr/sbin/ip6tables-restore", "--test", "--noflush")] = (0, "", "")
+    with pytest.raises(SumPortsError, match="iptables-restore --test --noflush failed"):
+        HostFirewall(be, RULES, Options(), check_mode=False, hook=FailHook("bad_rule")).run()
+    assert runner.writes == [] and (UFW, "reload") not in runner.argvs()
+    checked = dict(runner.calls)[("/usr/sbin/iptables-restore", "--test", "--noflush")]
+    assert checked is not None and ufw.BAD_BLOCK.decode() in checked
+
+
+def test_failed_reload_puts_ufw_conf_back(replay: t.Any) -> None:
+    conf = b"ENABLED=yes\nLOGLEVEL=low\n"
+    be, runner = make(replay, reload=[(1, "", "ERROR: problem running ufw-init"), (0, "", "")])
+    runner.files["/etc/ufw/ufw.conf"] = conf
+    original = runner.run
+
+    def run(argv: t.Sequence[str], data: t.Optional[str] = None, check: bool = True) -> t.Tuple[int, str, str]:
+        if tuple(argv) == (UFW, "reload") and runner.argvs().count((UFW, "reload")) == 0:
+            runner.files["/etc/ufw/ufw.conf"] = b"ENABLED=no\nLOGLEVEL=low\n"  # what a failed ufw reload does
+        return original(argv, data, check)
+
+    runner.run = run  # type: ignore[method-assign]
+    with pytest.raises(SumPortsError):
+        HostFirewall(be, RULES, Options(), check_mode=False).run()
+    assert runner.files["/etc/ufw/ufw.conf"] == conf and runner.files[V4] == USER4
