@@ -15,12 +15,12 @@ import labutil
 
 @pytest.fixture(scope="session")
 def lab() -> labutil.LabInfo:
-    """The running default lab (tests/lab/labs/default.yml): inventory path, hosts, addresses.
-    Skips, saying how to bring it up, when it is not up (or not running as root)."""
-    return labutil.require_lab(labutil.DEFAULT_LAB_FILE)
+    """The running lab (the default lab, or the one HPSUM_LAB_FILE names): inventory path, hosts,
+    addresses. Skips, saying how to bring it up, when it is not up (or not running as root)."""
+    return labutil.require_lab()
 
 
 @pytest.fixture(scope="session")
 def lab_inventory(lab: labutil.LabInfo) -> str:
-    """Path of the default lab's Ansible inventory."""
+    """Path of the running lab's Ansible inventory."""
     return lab.inventory

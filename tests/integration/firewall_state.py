@@ -11,7 +11,6 @@ and after" means byte for byte, live and persistent.
 
 from __future__ import annotations
 
-import os
 import typing as t
 
 import labutil
@@ -36,14 +35,6 @@ VIEWS = {
                                "-printf '%M %u %g %P\\n' 2>/dev/null | sort",
 }
 SEPARATOR = "\n@@@@ hpsum.ports view @@@@\n"
-
-
-def lab_for(env_name: str) -> labutil.LabInfo:
-    """The default lab, or the lab file named by the environment variable ``env_name``."""
-    lab_file = os.environ.get(env_name, labutil.DEFAULT_LAB_FILE)
-    if not os.path.isabs(lab_file):
-        lab_file = os.path.join(labutil.REPO, lab_file)
-    return labutil.require_lab(lab_file)
 
 
 def state(host: str, lab: labutil.LabInfo) -> t.Dict[str, str]:

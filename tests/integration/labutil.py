@@ -6,11 +6,18 @@ Import from tests under tests/integration/:
     from labutil import require_lab, run_playbook, run_module, host_exec, listening, connect
 
     def test_something():
-        lab = require_lab()                      # skips when the default lab is not up
+        lab = require_lab()                      # skips when the lab is not up
         res = run_playbook("playbooks/open.yml", lab.inventory, limit="node-nft", check=True)
         assert res.rc == 0 and res.stats["node-nft"].changed > 0
         with listening("node-nft", 8080, lab=lab):
             assert connect("198.18.0.13", 8080, source="sum1", lab=lab) == "open"
+
+The lab the tests run on is the default lab (tests/lab/labs/default.yml), or the lab file the
+environment variable HPSUM_LAB_FILE names (absolute, or relative to the repository root), e.g.
+
+    HPSUM_LAB_FILE=tests/lab/labs/firewall.yml pytest -m lab tests/integration/test_host_firewall.py
+
+This module is the one place that reads it (LAB_FILE).
 
 Results are parsed from the ansible.posix.json callback. Everything here runs as root (the lab
 does); Ansible's own state (ANSIBLE_HOME, ANSIBLE_LOCAL_TEMP) stays inside the lab's folder.
@@ -32,6 +39,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Union
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAB_TOOL = os.path.join(REPO, "tests", "lab", "lab")
 DEFAULT_LAB_FILE = os.path.join(REPO, "tests", "lab", "labs", "default.yml")
+LAB_FILE_VARIABLE = "HPSUM_LAB_FILE"
 ANSIBLE_CFG = os.path.join(REPO, "ansible.cfg")
 VENV_BIN = os.path.join(REPO, ".venv", "bin")
 
@@ -118,7 +126,18 @@ class Result:
 # --------------------------------------------------------------------------- the lab
 
 
-def lab_info(lab_file: str = DEFAULT_LAB_FILE) -> Optional[LabInfo]:
+def selected_lab_file(environ: Optional[Dict[str, str]] = None) -> str:
+    """The lab file named by HPSUM_LAB_FILE (absolute, or relative to the repository root), else the default lab."""
+    name = (os.environ if environ is None else environ).get(LAB_FILE_VARIABLE, "").strip()
+    if not name:
+        return DEFAULT_LAB_FILE
+    return name if os.path.isabs(name) else os.path.join(REPO, name)
+
+
+LAB_FILE = selected_lab_file()
+
+
+def lab_info(lab_file: str = LAB_FILE) -> Optional[LabInfo]:
     """The running lab described by `lab_file`, or None when it is not (completely) up."""
     if os.geteuid() != 0:
         return None
@@ -139,7 +158,7 @@ def lab_info(lab_file: str = DEFAULT_LAB_FILE) -> Optional[LabInfo]:
     )
 
 
-def require_lab(lab_file: str = DEFAULT_LAB_FILE) -> LabInfo:
+def require_lab(lab_file: str = LAB_FILE) -> LabInfo:
     """The running lab, or pytest.skip with how to bring it up."""
     import pytest  # only tests call this
 
@@ -151,7 +170,7 @@ def require_lab(lab_file: str = DEFAULT_LAB_FILE) -> LabInfo:
     return info
 
 
-def lab_command(command: str, lab_file: str = DEFAULT_LAB_FILE, timeout: int = 900) -> subprocess.CompletedProcess:
+def lab_command(command: str, lab_file: str = LAB_FILE, timeout: int = 900) -> subprocess.CompletedProcess:
     """Run `tests/lab/lab COMMAND --lab FILE` (up, down, status, inventory)."""
     return subprocess.run(
         [LAB_TOOL, command, "--lab", lab_file], capture_output=True, text=True, timeout=timeout, check=False
@@ -272,7 +291,7 @@ def run_module(
 
 def _lab_file(lab: Union[LabInfo, str, None]) -> str:
     if lab is None:
-        return DEFAULT_LAB_FILE
+        return LAB_FILE
     return lab.file if isinstance(lab, LabInfo) else lab
 
 

@@ -3,8 +3,8 @@
 
 The host blocks outbound traffic but to 80, 443 and 5989 (table inet esxi) and carries the esxcli
 test double (tests/lab/esxi/esxcli). Every proof is a real TCP connection from that host, with a
-listener at the other end. The default lab (esxi1, sum1, outsider) is used unless
-HPSUM_ESXI_LAB names another lab file (tests/lab/labs/ex.yml while developing). Every test leaves
+listener at the other end. Runs on the default lab (esxi1, sum1, outsider), or the lab
+HPSUM_LAB_FILE names (tests/lab/labs/esxi.yml: ex-esxi1, ex-sum1, ex-outsider). Every test leaves
 the ESXi host as it found it (nftables ruleset, /etc/vmware/firewall, /etc/rc.local.d).
 """
 
@@ -20,8 +20,6 @@ from ansible_collections.hpsum.ports.plugins.module_utils.apply.esxi import esxi
 
 pytestmark = pytest.mark.lab
 
-LAB_FILE = os.path.join(labutil.REPO, os.environ.get("HPSUM_ESXI_LAB", os.path.relpath(labutil.DEFAULT_LAB_FILE,
-                                                                                       labutil.REPO)))
 FW_DIR = "/etc/vmware/firewall"
 OWN_FILE = FW_DIR + "/hpsum_ports.xml"
 OTHER_FILE = FW_DIR + "/zz_hpsum_test_other.xml"
@@ -82,7 +80,7 @@ class Esx(t.NamedTuple):
 
 @pytest.fixture(scope="module")
 def esx() -> Esx:
-    lab = labutil.require_lab(LAB_FILE)
+    lab = labutil.require_lab()
     return Esx(lab, lab.group("esxi_nodes")[0], lab.group("sum_servers")[0], lab.group("outsiders")[0])
 
 

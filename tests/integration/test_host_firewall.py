@@ -10,8 +10,8 @@ check, real; an injected failure (after the first step, or a rule the backend re
 every view and boot file as it was; a new plan removes what it no longer has; absent gives back
 the host as it was, byte for byte.
 
-Runs on the default lab; HOST_FIREWALL_LAB=tests/lab/labs/fw.yml points it at the
-host_firewall engineer's lab.
+Runs on the default lab, or the lab HPSUM_LAB_FILE names (tests/lab/labs/firewall.yml has the
+same firewall cases).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ TASK = "Apply the rules in one call"
 
 @pytest.fixture(scope="module")
 def lab() -> labutil.LabInfo:
-    return fw.lab_for("HOST_FIREWALL_LAB")
+    return labutil.require_lab()
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,12 @@ pytestmark = pytest.mark.lab
 
 PROBE_PORT = 8765  # a port nothing in the lab opens: the tests put a listener there
 
+
+@pytest.fixture(scope="module")
+def lab() -> labutil.LabInfo:
+    """The default lab itself (these tests prove its hosts and starting states), whatever HPSUM_LAB_FILE says."""
+    return labutil.require_lab(labutil.DEFAULT_LAB_FILE)
+
 DEFAULT_HOSTS = {
     "sum1",
     "node-fwd",

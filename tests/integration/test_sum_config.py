@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The sum_config role (and the sum_ini module under it) on a real lab SUM server.
 
-Runs against the default lab's SUM server (sum1). SUM_CONFIG_LAB=tests/lab/labs/in.yml points it at
-another lab (the sum_ini engineer's slice) for development. Every file lives in a folder of the
+Runs against the SUM server of the default lab (sum1), or of the lab HPSUM_LAB_FILE names
+(tests/lab/labs/config.yml: in-sum). Every file lives in a folder of the
 test's own under /var/tmp on the host, removed at the end, so the host is left as it was found.
 """
 
@@ -38,11 +38,8 @@ AFTER = (
 
 @pytest.fixture(scope="module")
 def sum_lab() -> labutil.LabInfo:
-    """The lab to run on: the default lab, or SUM_CONFIG_LAB."""
-    lab_file = os.environ.get("SUM_CONFIG_LAB", labutil.DEFAULT_LAB_FILE)
-    if not os.path.isabs(lab_file):
-        lab_file = os.path.join(labutil.REPO, lab_file)
-    return labutil.require_lab(lab_file)
+    """The lab to run on: the default lab, or the one HPSUM_LAB_FILE names."""
+    return labutil.require_lab()
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ peer) none does. Ansible still reaches every host. check, real, check, real repo
 changed, unchanged, unchanged. After close.yml every firewall view and boot file of every
 host equals the one before open.yml, byte for byte.
 
-Runs on the default lab; SUM_FIREWALL_LAB=tests/lab/labs/fw.yml points it at the
-host_firewall engineer's lab.
+Runs on the default lab, or the lab HPSUM_LAB_FILE names (tests/lab/labs/firewall.yml has the
+same firewall cases).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ TASK = "hpsum.ports.sum_firewall : Linux | Apply this host's SUM rules on its fi
 
 @pytest.fixture(scope="module")
 def lab() -> labutil.LabInfo:
-    return fw.lab_for("SUM_FIREWALL_LAB")
+    return labutil.require_lab()
 
 
 def run4(lab: labutil.LabInfo, playbook: str) -> t.List[labutil.Result]:

@@ -1,6 +1,6 @@
 """sum_validate against the lab: real TCP paths, real firewalls, real listeners; hosts left as found.
 
-Runs on the default lab; SUM_VALIDATE_LAB=tests/lab/labs/va.yml runs it on the validation lab.
+Runs on the default lab, or the lab HPSUM_LAB_FILE names (tests/lab/labs/validation.yml).
 The SUM callback ports are opened with playbooks/open.yml (and closed with close.yml) when both
 exist, else by hand, runtime-only, and only what was not open already.
 """
@@ -18,7 +18,6 @@ import pytest
 
 pytestmark = pytest.mark.lab
 
-LAB_FILE = os.environ.get("SUM_VALIDATE_LAB") or labutil.DEFAULT_LAB_FILE
 TEST_TAG = "hpsum-validate-test"
 PIDFILE = "/run/hpsum_ports_listener.json"
 LISTEN_TASK = "Listen on the callback ports where nothing listens yet"
@@ -30,7 +29,7 @@ USABLE_STATES = ("open", "esxi", "none")
 
 @pytest.fixture(scope="module")
 def vlab() -> labutil.LabInfo:
-    return labutil.require_lab(LAB_FILE)
+    return labutil.require_lab()
 
 
 def _sh(vlab: labutil.LabInfo, host: str, command: str, check: bool = True) -> str:

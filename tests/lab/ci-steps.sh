@@ -13,7 +13,7 @@
 
 # The Debian packages the lab needs on the machine (one line, space separated).
 lab_apt_packages() {
-    echo systemd-container mmdebstrap iproute2 openssh-client util-linux
+    echo systemd-container mmdebstrap iproute2 openssh-client util-linux python3-yaml
 }
 
 _lab_root() { (cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd); }

@@ -1,23 +1,23 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Units for the lab tool's pure parts (no root, no lab): the lab-file parser, validation,
-names, and the inventory it writes. Run: python -m pytest tests/lab"""
+"""Units for the lab tool's pure parts (no root, no lab): lab-file loading and validation,
+names, the files hosts get, and the inventory it writes. Run: python -m pytest tests/lab"""
 
 from __future__ import annotations
 
-import glob
 import ipaddress
 import json
 import os
 import sys
 
 import pytest
+import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import labctl
 
-LABS = sorted(glob.glob(os.path.join(HERE, "labs", "*.yml")))
+LABS = labctl.repo_lab_files()
 
 
 def write(tmp_path, text, name="t.yml"):
@@ -51,33 +51,33 @@ hosts:
 """
 
 
-def test_parse_yaml_subset():
-    data = labctl.parse_yaml(MINI)
+def test_load_lab_file_text():
+    data = labctl.load_text(MINI)
     assert data["name"] == "mini"
     assert data["vars"]["sum_plan_version"] == "7.2.1"
     assert data["vars"]["flag"] is True
-    assert data["vars"]["__comments__"] == {"sum_plan_version": ["# kept above the key"]}
+    assert labctl.vars_comments(MINI) == {"sum_plan_version": ["# kept above the key"]}
     assert data["hosts"][0]["groups"] == ["locked_nodes", "extra"]
     assert data["hosts"][0]["vars"] == {"sum_node_type": "linux"}
     assert data["hosts"][1] == {"name": "b", "address": "198.18.0.195", "role": "management"}
 
 
 @pytest.mark.parametrize("text", ["a: 1\n\tb: 2\n", "a:\n  - x\n   - y\n", "just a line\n"])
-def test_parse_yaml_rejects_what_it_does_not_know(text):
+def test_load_rejects_what_it_does_not_know(text):
     with pytest.raises(labctl.LabError):
-        labctl.parse_yaml(text)
+        labctl.load_text(text)
 
 
-def test_dump_yaml_round_trips_through_the_parser():
+def test_dump_yaml_round_trips_through_yaml():
     data = {
         "all": {
-            "vars": {"x": "a: b # c", "n": 3, "t": False, "__comments__": {"x": ["# why"]}},
+            "vars": {"x": "a: b # c", "n": 3, "t": False},
             "hosts": {"h1": {"ansible_host": "198.18.0.10"}, "h2": None},
         }
     }
-    text = labctl.dump_yaml(data)
+    text = labctl.dump_yaml(data, {("all", "vars", "x"): ["# why"]})
     assert "# why\n" in text
-    back = labctl.parse_yaml(text)
+    back = yaml.safe_load(text)
     assert back["all"]["vars"]["x"] == "a: b # c"
     assert back["all"]["vars"]["n"] == 3 and back["all"]["vars"]["t"] is False
     assert back["all"]["hosts"] == {"h1": {"ansible_host": "198.18.0.10"}, "h2": None}
@@ -184,7 +184,7 @@ def test_inventory_written_from_a_lab(tmp_path):
     with open(lab.inventory) as fh:
         text = fh.read()
     assert '    # kept above the key\n    sum_plan_version: "7.2.1"\n' in text
-    inv = labctl.parse_yaml(text)["all"]
+    inv = yaml.safe_load(text)["all"]
     assert inv["vars"]["ansible_user"] == "root"
     assert inv["vars"]["ansible_python_interpreter"] == "/usr/bin/python3"
     assert inv["vars"]["ansible_ssh_private_key_file"] == lab.key
@@ -211,14 +211,53 @@ def test_inventory_written_from_a_lab(tmp_path):
 def test_base_cache_key_follows_the_package_list(monkeypatch):
     key = labctl.base_hash()
     assert key == labctl.base_hash()
-    monkeypatch.setattr(labctl, "PACKAGES", [*labctl.PACKAGES, "tcpdump"])
+    monkeypatch.setattr(labctl.base, "PACKAGES", [*labctl.base.PACKAGES, "tcpdump"])
     assert labctl.base_hash() != key
 
 
 def test_setup_covers_every_backend_state_pair_the_model_allows():
-    for backend in labctl.BACKENDS:
-        assert any(b == backend for b, _ in labctl.SETUP), backend
-    nft_locked = labctl.NFT_LOCKED % {"controller": "198.18.0.1"}
+    for backend in labctl.spec.BACKENDS:
+        assert any(b == backend for b, _ in labctl.files.SETUP), backend
+    nft_locked = labctl.files.nftables_conf("locked", controller="198.18.0.1")
     assert 'ip saddr 198.18.0.1 tcp dport 9999 accept comment "foreign"' in nft_locked
-    assert ":INPUT DROP" in labctl.IPT_LOCKED and ":OUTPUT DROP" in labctl.IPT_LOCKED
-    assert "tcp dport { 80, 443, 5989 } accept" in labctl.NFT_ESXI
+    ipt_locked = labctl.files.iptables_rules("locked")
+    assert ":INPUT DROP" in ipt_locked and ":OUTPUT DROP" in ipt_locked
+    assert "tcp dport { 80, 443, 5989 } accept" in labctl.files.nftables_conf("esxi", controller="198.18.0.1")
+
+
+def test_setup_scripts_exist_for_exactly_the_states_the_model_allows():
+    pairs = {(b, s) for b, states in labctl.spec.BACKEND_STATES.items() for s in states}
+    assert set(labctl.files.SETUP) == pairs
+    for backend, state in pairs:
+        script = labctl.files.setup_script(backend, state)
+        assert script.startswith("set -e\n"), (backend, state)
+    assert "netfilter-persistent" in labctl.files.setup_script("iptables", "locked")
+    assert "--set-target=DROP" in labctl.files.setup_script("firewalld", "locked")
+
+
+def test_repo_labs_have_their_own_names():
+    labs = [labctl.Lab(p) for p in LABS]
+    names = [lab.name for lab in labs]
+    assert len(set(names)) == len(names)
+    # the molecule scenarios' labs: one per scenario, named after it
+    scenarios = sorted(
+        d for d in os.listdir(os.path.join(labctl.REPO, "extensions", "molecule"))
+        if os.path.isfile(os.path.join(labctl.REPO, "extensions", "molecule", d, "molecule.yml"))
+    )
+    molecule_labs = sorted(os.path.splitext(os.path.basename(p))[0] for p in LABS if "/labs/molecule/" in p)
+    assert molecule_labs == scenarios
+
+
+def test_a_lab_up_under_a_former_name_is_found_by_its_bridge_and_subnet(tmp_path, monkeypatch):
+    monkeypatch.setattr(labctl.names, "STATE_ROOT", str(tmp_path))
+    old = labctl.Lab(write(tmp_path, MINI.replace("name: mini", "name: old"), "old.yml"))
+    labctl.write_inventory(old)
+    lab = labctl.Lab(write(tmp_path, MINI, "renamed.yml"))
+    former = lab.former_record()
+    assert former is not None and former["name"] == "old"
+    again = labctl.Lab.from_record(former)
+    assert again.state_dir == old.state_dir and [h.machine for h in again.hosts] == ["hpsl-old-a", "hpsl-old-b"]
+    other = labctl.Lab(write(tmp_path, MINI.replace("bridge: hpsl-mini", "bridge: hpsl-other"), "other.yml"))
+    assert other.former_record() is None
+    labctl.write_inventory(lab)
+    assert lab.former_record() is None  # its own record exists: no former one is looked for

@@ -1,0 +1,2 @@
+systemctl enable nftables
+systemctl restart nftables

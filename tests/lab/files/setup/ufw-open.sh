@@ -1,0 +1,2 @@
+ufw allow 22/tcp
+ufw --force enable
