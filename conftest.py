@@ -1,4 +1,5 @@
-"""Make the repository importable as ansible_collections.hpsum.ports for pytest."""
+"""Make the repository importable as ansible_collections.hpsum.ports for pytest, and the test
+helpers every kind of test shares (tests/support: _fleet, ansible_run) importable by plain name."""
 from __future__ import annotations
 
 import os
@@ -11,3 +12,6 @@ if not os.path.isdir(os.path.join(COLLECTIONS, "ansible_collections", "hpsum", "
     subprocess.run([os.path.join(ROOT, "tools", "link-collection")], check=True)
 if COLLECTIONS not in sys.path:
     sys.path.insert(0, COLLECTIONS)
+SUPPORT = os.path.join(ROOT, "tests", "support")
+if SUPPORT not in sys.path:
+    sys.path.insert(0, SUPPORT)

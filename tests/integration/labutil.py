@@ -19,8 +19,9 @@ environment variable HPSUM_LAB_FILE names (absolute, or relative to the reposito
 
 This module is the one place that reads it (LAB_FILE).
 
-Results are parsed from the ansible.posix.json callback. Everything here runs as root (the lab
-does); Ansible's own state (ANSIBLE_HOME, ANSIBLE_LOCAL_TEMP) stays inside the lab's folder.
+Ansible runs through tests/support/ansible_run.py (results parsed from the ansible.posix.json
+callback). Everything here runs as root (the lab does); Ansible's own state (ANSIBLE_HOME,
+ANSIBLE_LOCAL_TEMP) stays inside the lab's folder.
 """
 
 from __future__ import annotations
@@ -31,17 +32,22 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Union
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if os.path.join(REPO, "tests", "support") not in sys.path:  # benchmarks import this module too
+    sys.path.insert(0, os.path.join(REPO, "tests", "support"))
+
+import ansible_run
+from ansible_run import HostStats, Result  # noqa: F401 - part of this module's interface
+
 LAB_TOOL = os.path.join(REPO, "tests", "lab", "lab")
 DEFAULT_LAB_FILE = os.path.join(REPO, "tests", "lab", "labs", "default.yml")
 LAB_FILE_VARIABLE = "HPSUM_LAB_FILE"
-ANSIBLE_CFG = os.path.join(REPO, "ansible.cfg")
-VENV_BIN = os.path.join(REPO, ".venv", "bin")
 
 # connect() outcomes
 OPEN = "open"  # TCP handshake completed
@@ -67,60 +73,6 @@ class LabInfo:
 
     def group(self, group: str) -> List[str]:
         return [h for h, spec in self.hosts.items() if group in spec["groups"]]
-
-
-@dataclass
-class HostStats:
-    ok: int = 0
-    changed: int = 0
-    failed: int = 0
-    unreachable: int = 0
-    skipped: int = 0
-    rescued: int = 0
-    ignored: int = 0
-
-
-@dataclass
-class Result:
-    """What ansible/ansible-playbook did: exit code, raw output, per-host stats, per-task results."""
-
-    rc: int
-    stdout: str
-    stderr: str
-    stats: Dict[str, HostStats] = field(default_factory=dict)
-    plays: List[Dict[str, Any]] = field(default_factory=list)
-
-    def tasks(self) -> List[Dict[str, Any]]:
-        return [t for p in self.plays for t in p.get("tasks", [])]
-
-    def results(self, host: str, task: Optional[str] = None) -> List[Dict[str, Any]]:
-        """Every result dict of `host` (optionally only of tasks named `task`), in order."""
-        out = []
-        for t in self.tasks():
-            if task is not None and t["task"]["name"] != task:
-                continue
-            if host in t.get("hosts", {}):
-                out.append(t["hosts"][host])
-        return out
-
-    def result(self, host: str, task: Optional[str] = None) -> Dict[str, Any]:
-        """The last result of `host` (optionally of the task named `task`); KeyError if none."""
-        found = self.results(host, task)
-        if not found:
-            raise KeyError(f"no result for host {host!r}, task {task!r}")
-        return found[-1]
-
-    @property
-    def changed_hosts(self) -> List[str]:
-        return sorted(h for h, s in self.stats.items() if s.changed)
-
-    @property
-    def failed_hosts(self) -> List[str]:
-        return sorted(h for h, s in self.stats.items() if s.failed or s.unreachable)
-
-    def explain(self) -> str:
-        """A short text for assertion messages."""
-        return f"rc={self.rc} failed={self.failed_hosts}\n{self.stderr[-3000:]}\n{self.stdout[-3000:]}"
 
 
 # --------------------------------------------------------------------------- the lab
@@ -180,66 +132,9 @@ def lab_command(command: str, lab_file: str = LAB_FILE, timeout: int = 900) -> s
 # --------------------------------------------------------------------------- ansible
 
 
-def ansible_env(inventory: str, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
-    """Environment for ansible against a lab inventory: the repo's ansible.cfg (hpsum.ports
-    resolves), the json callback, and Ansible's home and temp inside the lab's own folder."""
-    home = os.path.join(os.path.dirname(os.path.abspath(inventory)), "ansible")
-    env = dict(os.environ)
-    env.update(
-        {
-            "ANSIBLE_CONFIG": ANSIBLE_CFG,
-            "ANSIBLE_HOME": home,
-            "ANSIBLE_LOCAL_TEMP": os.path.join(home, "tmp"),
-            "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-            "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_FORCE_COLOR": "0",
-            "ANSIBLE_DEPRECATION_WARNINGS": "0",
-            "ANSIBLE_RETRY_FILES_ENABLED": "0",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    if os.path.isdir(VENV_BIN) and VENV_BIN not in env.get("PATH", "").split(os.pathsep):
-        env["PATH"] = VENV_BIN + os.pathsep + env.get("PATH", "")
-    if extra:
-        env.update(extra)
-    return env
-
-
-def _parse(proc: subprocess.CompletedProcess) -> Result:
-    res = Result(rc=proc.returncode, stdout=proc.stdout, stderr=proc.stderr)
-    start = proc.stdout.find("{")
-    if start < 0:
-        return res
-    try:
-        data = json.loads(proc.stdout[start:])
-    except ValueError:
-        return res
-    res.plays = data.get("plays", [])
-    for host, s in data.get("stats", {}).items():
-        res.stats[host] = HostStats(
-            ok=s.get("ok", 0),
-            changed=s.get("changed", 0),
-            failed=s.get("failures", 0),
-            unreachable=s.get("unreachable", 0),
-            skipped=s.get("skipped", 0),
-            rescued=s.get("rescued", 0),
-            ignored=s.get("ignored", 0),
-        )
-    return res
-
-
-def _common(inventory, extra_vars, check, diff, limit) -> List[str]:
-    argv = ["-i", inventory]
-    if extra_vars:
-        argv += ["-e", json.dumps(extra_vars)]
-    if check:
-        argv.append("--check")
-    if diff:
-        argv.append("--diff")
-    if limit:
-        argv += ["--limit", limit if isinstance(limit, str) else ",".join(limit)]
-    return argv
+def _home(inventory: str) -> str:
+    """Ansible's home for runs against a lab: inside the lab's own state folder."""
+    return os.path.join(os.path.dirname(os.path.abspath(inventory)), "ansible")
 
 
 def run_playbook(
@@ -253,15 +148,9 @@ def run_playbook(
     timeout: int = 900,
     env: Optional[Dict[str, str]] = None,
 ) -> Result:
-    """ansible-playbook PLAYBOOK against INVENTORY (paths relative to the repo root are fine)."""
-    argv = ["ansible-playbook", *_common(inventory, extra_vars, check, diff, limit)]
-    if tags:
-        argv += ["--tags", tags if isinstance(tags, str) else ",".join(tags)]
-    argv.append(playbook if os.path.isabs(playbook) else os.path.join(REPO, playbook))
-    proc = subprocess.run(
-        argv, cwd=REPO, env=ansible_env(inventory, env), capture_output=True, text=True, timeout=timeout, check=False
-    )
-    return _parse(proc)
+    """ansible-playbook PLAYBOOK against a lab INVENTORY (paths relative to the repo root are fine)."""
+    return ansible_run.run_playbook(playbook, inventory, extra_vars, check, diff, limit, tags,
+                                    home=_home(inventory), timeout=timeout, env=env)
 
 
 def run_module(
@@ -276,14 +165,9 @@ def run_module(
     timeout: int = 300,
     env: Optional[Dict[str, str]] = None,
 ) -> Result:
-    """ansible HOSTS -m MODULE -a ARGS (ARGS as a dict is passed as JSON)."""
-    argv = ["ansible", hosts, "-m", module, *_common(inventory, extra_vars, check, diff, limit)]
-    if args:
-        argv += ["-a", args if isinstance(args, str) else json.dumps(args)]
-    proc = subprocess.run(
-        argv, cwd=REPO, env=ansible_env(inventory, env), capture_output=True, text=True, timeout=timeout, check=False
-    )
-    return _parse(proc)
+    """ansible HOSTS -m MODULE -a ARGS against a lab INVENTORY (ARGS as a dict is passed as JSON)."""
+    return ansible_run.run_module(module, inventory, args, hosts, extra_vars, check, diff, limit,
+                                  home=_home(inventory), timeout=timeout, env=env)
 
 
 # --------------------------------------------------------------------------- inside the hosts

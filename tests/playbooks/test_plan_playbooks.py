@@ -2,30 +2,29 @@
 from __future__ import annotations
 
 import csv
-import os
 import pathlib
-import subprocess
-import sys
+
+import ansible_run
+from ansible_run import Result
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 HERE = pathlib.Path(__file__).resolve().parent
 
 
-def _playbook(*args: str, **env: str) -> subprocess.CompletedProcess:
-    environ = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", **env)
-    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), *args]
-    return subprocess.run(cmd, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=300)
+def _playbook(*args: str, **env: str) -> Result:
+    """ansible-playbook ARGS with the configured (human-readable) output."""
+    return ansible_run.run("ansible-playbook", args, json_output=False, env=env, timeout=300)
 
 
 def test_sum_port_facts_through_ansible() -> None:
     run = _playbook("-i", "localhost,", "-c", "local", str(HERE / "sum_port_facts.yml"))
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert "failed=0" in run.stdout
 
 
 def test_plan_yml_on_the_example_inventory(tmp_path: pathlib.Path) -> None:
     run = _playbook("-i", "docs/examples/inventory", "playbooks/plan.yml", "-e", "sum_flows_dir=%s" % tmp_path)
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
     rows = list(csv.DictReader((tmp_path / "flows.csv").open()))
     pairs = {(r["source"], r["destination"], r["port"]) for r in rows}
     assert ("sum-win1", "win-app1", "445") in pairs
@@ -42,5 +41,5 @@ def test_plan_yml_on_the_example_inventory(tmp_path: pathlib.Path) -> None:
 
 def test_sum_plan_role_plans_each_host_and_no_bystander() -> None:
     run = _playbook("-i", str(HERE / "files" / "bystander_inventory.yml"), str(HERE / "sum_plan_role.yml"))
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert "failed=0" in run.stdout

@@ -6,17 +6,14 @@ loopback port, so any connection attempt would fail the run.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import typing as t
 
 import pytest
+from ansible_run import Result, run_playbook
 
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.hpux import ipfilter
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import build_plan
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 PLAYBOOK = """\
 - name: The sum_firewall role's {kind} tasks
   hosts: all
@@ -39,35 +36,28 @@ all:
 """
 
 
-def playbook(tmp_path: t.Any, kind: str, args: t.Sequence[str] = (), extra: t.Optional[dict] = None) -> t.Any:
+def playbook(tmp_path: t.Any, kind: str, args: t.Sequence[str] = (), extra: t.Optional[dict] = None) -> Result:
     book = tmp_path / ("%s.yml" % kind)
     book.write_text(PLAYBOOK.format(kind=kind))
     inventory = tmp_path / "inventory.yml"
     inventory.write_text(INVENTORY)
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_HOME=str(tmp_path / "home"),
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-               ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="0")
-    argv = ["ansible-playbook", "-i", str(inventory), *args, str(book)]
-    if extra is not None:
-        argv[1:1] = ["-e", json.dumps(extra)]
-    return subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    return run_playbook(str(book), str(inventory), extra_vars=extra, args=args, home=str(tmp_path / "home"),
+                        timeout=300)
 
 
 @pytest.mark.parametrize("kind", ["windows", "esxi", "hpux"])
 def test_syntax(tmp_path: t.Any, kind: str) -> None:
     proc = playbook(tmp_path, kind, ["--syntax-check"])
-    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert proc.rc == 0, proc.stderr + proc.stdout
 
 
 PLAN = build_plan({"host_role": "node", "node_type": "hpux", "sum_server_os": "linux", "sum_version": "7.6.0",
                    "peers": ["198.18.0.10"]})
 
 
-def task_results(proc: t.Any) -> t.Dict[str, t.Dict[str, t.Any]]:
-    data = json.loads(proc.stdout[proc.stdout.index("{"):])
+def task_results(proc: Result) -> t.Dict[str, t.Dict[str, t.Any]]:
     prefix = "hpsum.ports.sum_firewall : "
-    return {task["task"]["name"][len(prefix):]: task["hosts"]["hpux1"]
-            for play in data["plays"] for task in play["tasks"]}
+    return {task["task"]["name"][len(prefix):]: task["hosts"]["hpux1"] for task in proc.tasks()}
 
 
 def test_hpux_runs_on_the_controller_only(tmp_path: t.Any) -> None:
@@ -75,7 +65,7 @@ def test_hpux_runs_on_the_controller_only(tmp_path: t.Any) -> None:
     out.mkdir()
     extra = {"sum_ports": PLAN, "sum_firewall_hpux_rules_dir": str(out)}
     proc = playbook(tmp_path, "hpux", extra=extra)
-    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert proc.rc == 0, proc.stderr + proc.stdout
     results = task_results(proc)
     shown = results["HP-UX | Manual step - IPFilter rules to add on the node"]["msg"]
     assert shown == ipfilter.render_text(PLAN, "hpux1").splitlines()
@@ -86,7 +76,7 @@ def test_hpux_runs_on_the_controller_only(tmp_path: t.Any) -> None:
     assert again["HP-UX | Write the rules on the controller"]["changed"] is False
 
     closed = playbook(tmp_path, "hpux", extra=dict(extra, sum_firewall_state="absent"))
-    assert closed.returncode == 0, closed.stderr + closed.stdout
+    assert closed.rc == 0, closed.stderr + closed.stdout
     removal = task_results(closed)["HP-UX | Manual step - IPFilter rules to remove from the node"]["msg"]
     assert removal[0].startswith("# Remove these lines") and removal[1:] == shown
     assert not (out / "hpux1.ipf.conf").exists()

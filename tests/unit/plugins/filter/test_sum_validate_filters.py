@@ -2,11 +2,7 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 import xml.etree.ElementTree as ET
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
 
 from _fleet import GROUPS, HOSTVARS, fleet
 

@@ -1,7 +1,14 @@
-"""A small fleet planned with the collection's own planner (inventory contract -> sum_ports per host)."""
+"""The test fleets, for unit tests and benchmarks alike: a small fleet planned with the collection's
+own planner (inventory contract -> sum_ports per host), and a large inventory of the contract's shape
+(no host is ever contacted)."""
 from __future__ import annotations
 
+import ipaddress
+import itertools
+import pathlib
 import typing as t
+
+import yaml
 
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import plan_args
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import build_plan
@@ -31,6 +38,9 @@ GROUPS: t.Dict[str, t.List[str]] = {
     "integrity": ["hpux1"],
 }
 
+# Node types of the large fleet (every type with a port table of its own but Windows).
+NODE_TYPES = ("linux", "hpux", "vmware", "oa", "ilo", "vc", "fc_switch", "sas_switch", "moonshot", "superdome")
+
 
 def fleet(hostvars: t.Optional[t.Mapping[str, t.Mapping[str, t.Any]]] = None,
           groups: t.Optional[t.Mapping[str, t.Sequence[str]]] = None,
@@ -53,3 +63,26 @@ def groups_of(groups: t.Optional[t.Mapping[str, t.Sequence[str]]] = None) -> t.D
         for member in members:
             out.setdefault(member, []).append(group)
     return out
+
+
+def addresses() -> t.Iterator[str]:
+    """198.18.0.0/15, the benchmarking range: these addresses are only written into files."""
+    for ip in ipaddress.ip_network("198.18.0.0/15").hosts():
+        yield str(ip)
+
+
+def write_inventory(directory: pathlib.Path, nodes: int, connection: str = "local") -> pathlib.Path:
+    """One Linux SUM server and ``nodes`` nodes cycling through NODE_TYPES, in groups by type."""
+    addr = addresses()
+    groups: t.Dict[str, t.Any] = {"sum_servers": {"hosts": {"sum1": {"ansible_host": next(addr),
+                                                                     "sum_server_os": "linux"}}}}
+    for i, node_type in zip(range(nodes), itertools.cycle(NODE_TYPES)):
+        groups.setdefault("%s_nodes" % node_type, {"hosts": {}, "vars": {"sum_node_type": node_type}})
+        groups["%s_nodes" % node_type]["hosts"]["n%05d" % i] = {"ansible_host": next(addr)}
+    inventory = {"all": {"vars": {"ansible_connection": connection, "sum_plan_version": "7.2.1",
+                                  "ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+                         "children": groups}}
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "hosts.yml"
+    path.write_text(yaml.safe_dump(inventory))
+    return path
