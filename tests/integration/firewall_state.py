@@ -64,5 +64,6 @@ def one(lab: labutil.LabInfo, role: str) -> str:
 
 
 def blocked(outcome: str) -> bool:
-    """A connection that did not complete because of a firewall (see LAB.md trap 5)."""
+    """A connection that did not complete because of a firewall (each backend fails its own way:
+    tests/lab/README.md, "Starting states")."""
     return outcome in (labutil.TIMEOUT, labutil.UNREACHABLE, labutil.REFUSED)

@@ -14,8 +14,6 @@ Usage::
 
 from __future__ import annotations
 
-import os
-import sys
 import typing as t
 
 import pytest
@@ -51,10 +49,7 @@ def _fail_json(self: basic.AnsibleModule, msg: str, **kwargs: t.Any) -> t.NoRetu
 
 
 # This folder is a package (its __init__.py) so that tests here may share a basename with tests in
-# module_utils/ (test_sum_ini.py is in both); keep its helpers (_modrun.py) importable by plain name.
-HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
+# module_utils/ (test_sum_ini.py is in both).
 
 RunModule = t.Callable[..., t.Dict[str, t.Any]]
 

@@ -1,7 +1,7 @@
 """The plan against the vendor page, cell by cell, restated here independently of port_matrix.py.
 
-Each expectation is typed from spec/hpsum-network-ports.txt, not computed from the module's
-data, so a wrong port in the data makes these tests fail.
+Each expectation is typed from the vendor page (docs/vendor/hpsum-network-ports.txt), not
+computed from the module's data, so a wrong port in the data makes these tests fail.
 """
 
 from __future__ import annotations
