@@ -18,6 +18,7 @@ import os
 import re
 import typing as t
 
+from ansible_collections.hpsum.ports.plugins.module_utils.common import checks
 from ansible_collections.hpsum.ports.plugins.module_utils.common._io import write_file_atomic
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError, option_error
 
@@ -305,19 +306,6 @@ def detect_flavour(path: str, ini: IniFile) -> str:
     )
 
 
-def check_port(option: str, value: t.Any) -> int:
-    """A TCP port 1-65535, from an int or a string of digits (never a bool)."""
-    if isinstance(value, bool):
-        raise option_error(option, value, "is not a port number (1-65535)")
-    if isinstance(value, str) and _DIGITS_RE.match(value.strip()):
-        value = int(value.strip())
-    if not isinstance(value, int):
-        raise option_error(option, value, "is not a port number (1-65535)")
-    if not 1 <= value <= 65535:
-        raise option_error(option, value, "is outside 1-65535")
-    return value
-
-
 def check_name(option: str, value: t.Any, what: str) -> str:
     """A key or section name that cannot forge another line, section or key."""
     if not isinstance(value, str) or not value.strip():
@@ -351,7 +339,7 @@ def build_edits(flavour: str, params: t.Mapping[str, t.Any]) -> t.List[Edit]:
     for option in ("http_port", "https_port"):
         if params.get(option) is not None:
             section, key = keys[option]
-            edits.append(Edit(section, key, str(check_port(option, params[option])), option))
+            edits.append(Edit(section, key, str(checks.port(option, params[option], coerce=True)), option))
     ftp = params.get("ftp_port")
     if ftp is not None:
         section, key = keys["ftp_port"]
@@ -359,7 +347,7 @@ def build_edits(flavour: str, params: t.Mapping[str, t.Any]) -> t.List[Edit]:
             # hpsum.ini: FTP is off when ftp_port= is absent; sum.ini says so explicitly.
             edits.append(Edit(section, key, None if flavour == "hpsum" else FTP_DISABLED, "ftp_port"))
         else:
-            edits.append(Edit(section, key, str(check_port("ftp_port", ftp)), "ftp_port"))
+            edits.append(Edit(section, key, str(checks.port("ftp_port", ftp, coerce=True)), "ftp_port"))
     for number, setting in enumerate(params.get("settings") or []):
         option = f"settings[{number}]"
         if not isinstance(setting, dict):

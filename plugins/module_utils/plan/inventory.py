@@ -16,6 +16,7 @@ import typing as t
 
 from ansible.module_utils.common.validation import check_type_bool, check_type_int, check_type_list
 
+from ansible_collections.hpsum.ports.plugins.module_utils.common import checks
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
 from ansible_collections.hpsum.ports.plugins.module_utils.plan import plan as plan_lib
 
@@ -52,7 +53,7 @@ def address_of(host: str, hvars: t.Mapping[str, t.Any]) -> str:
     else:
         variable = "inventory_hostname"
     try:
-        return plan_lib.check_address(variable, value)
+        return checks.address(variable, value)
     except SumPortsError:
         raise _host_error(host, variable, value, "is not an IP address; set sum_address to the address SUM "
                                                  "uses for this host") from None
@@ -64,7 +65,7 @@ def addresses_of(host: str, hvars: t.Mapping[str, t.Any]) -> t.List[str]:
     mgmt = hvars.get("sum_mgmt_address")
     if mgmt:
         try:
-            mgmt = plan_lib.check_address("sum_mgmt_address", mgmt)
+            mgmt = checks.address("sum_mgmt_address", mgmt)
         except SumPortsError:
             raise _host_error(host, "sum_mgmt_address", mgmt, "is not an IP address") from None
         if mgmt not in addresses:

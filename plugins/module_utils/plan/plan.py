@@ -14,10 +14,10 @@ from __future__ import absolute_import, annotations, division, print_function
 __metaclass__ = type
 
 import collections
-import ipaddress
 import re
 import typing as t
 
+from ansible_collections.hpsum.ports.plugins.module_utils.common import checks
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import option_error
 from ansible_collections.hpsum.ports.plugins.module_utils.plan import port_matrix as pm
 
@@ -67,42 +67,12 @@ def version_column(value: t.Any) -> str:
     )
 
 
-def check_port(option: str, value: t.Any) -> int:
-    """A TCP/UDP port number 1-65535 (booleans and strings are refused)."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise option_error(option, value, "is not a port number (an integer 1-65535)")
-    if not 1 <= value <= 65535:
-        raise option_error(option, value, "is outside 1-65535")
-    return value
-
-
-def check_choice(option: str, value: t.Any, choices: t.Sequence[str]) -> str:
-    """One of a fixed set of strings."""
-    if not isinstance(value, str) or value not in choices:
-        raise option_error(option, value, "is not one of %s" % ", ".join(choices))
-    return value
-
-
-def check_address(option: str, value: t.Any, networks: bool = False) -> str:
-    """An IPv4/IPv6 address (or, with ``networks``, a network in CIDR form), normalised."""
-    if not isinstance(value, str) or not value.strip():
-        raise option_error(option, value, "is not an IP address")
-    text = value.strip()
-    try:
-        if networks and "/" in text:
-            return str(ipaddress.ip_network(text, strict=True))
-        return str(ipaddress.ip_address(text))
-    except ValueError as exc:
-        kind = "address or network" if networks else "address"
-        raise option_error(option, value, "is not an IP %s (%s)" % (kind, exc)) from None
-
-
 def check_phases(value: t.Any) -> t.List[str]:
     """A non-empty list of phases, returned in the page's order without duplicates."""
     if not isinstance(value, (list, tuple)) or not value:
         raise option_error("phases", value, "must be a non-empty list of %s" % ", ".join(pm.PHASES))
     for item in value:
-        check_choice("phases", item, pm.PHASES)
+        checks.choice("phases", item, pm.PHASES)
     return [phase for phase in pm.PHASES if phase in value]
 
 
@@ -112,10 +82,10 @@ def _unique(items: t.Iterable[str]) -> t.List[str]:
 
 def check_ports(http_port: t.Any, https_port: t.Any, ftp_port: t.Any) -> t.Dict[str, t.Optional[int]]:
     """SUM's ports: all in range and all different (SUM cannot serve two services on one port)."""
-    ports = {"http_port": check_port("http_port", http_port), "https_port": check_port("https_port", https_port)}
+    ports = {"http_port": checks.port("http_port", http_port), "https_port": checks.port("https_port", https_port)}
     if ports["https_port"] == ports["http_port"]:
         raise option_error("https_port", https_port, "equals http_port; SUM needs two different ports")
-    ports["ftp_port"] = None if ftp_port is None else check_port("ftp_port", ftp_port)
+    ports["ftp_port"] = None if ftp_port is None else checks.port("ftp_port", ftp_port)
     for other in ("http_port", "https_port"):
         if ports["ftp_port"] is not None and ports["ftp_port"] == ports[other]:
             raise option_error("ftp_port", ftp_port, "equals %s; FTP needs a port of its own" % other)
@@ -240,7 +210,7 @@ _MIRROR = {"in": "out", "out": "in"}
 def _check_node_peers(value: t.Any) -> t.List[str]:
     if not isinstance(value, (list, tuple)) or not value:
         raise option_error("peers", value, "must be a non-empty list of SUM server addresses for a node")
-    return _unique(check_address("peers[%d]" % i, peer) for i, peer in enumerate(value))
+    return _unique(checks.address("peers[%d]" % i, peer) for i, peer in enumerate(value))
 
 
 def _check_server_peers(value: t.Any, server_os: str) -> "collections.OrderedDict[str, t.List[str]]":
@@ -253,8 +223,8 @@ def _check_server_peers(value: t.Any, server_os: str) -> "collections.OrderedDic
         if not isinstance(peer, dict) or set(peer) - {"address", "node_type", "name"} or "address" not in peer \
                 or "node_type" not in peer:
             raise option_error(option, peer, "must be a mapping with keys address and node_type")
-        address = check_address(option + ".address", peer["address"])
-        node_type = check_choice(option + ".node_type", peer["node_type"], pm.NODE_TYPES)
+        address = checks.address(option + ".address", peer["address"])
+        node_type = checks.choice(option + ".node_type", peer["node_type"], pm.NODE_TYPES)
         if pm.row_for(server_os, node_type) is None:
             raise option_error(
                 option + ".node_type", node_type,
@@ -323,25 +293,25 @@ def build_plan(options: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     """One host's ``sum_ports`` from the options of sum_port_facts (see DESIGN.md)."""
     opts = dict(DEFAULTS)
     opts.update({k: v for k, v in options.items() if v is not None or k == "ftp_port"})
-    host_role = check_choice("host_role", opts.get("host_role"), pm.HOST_ROLES)
-    server_os = check_choice("sum_server_os", opts.get("sum_server_os"), pm.SERVER_OSES)
+    host_role = checks.choice("host_role", opts.get("host_role"), pm.HOST_ROLES)
+    server_os = checks.choice("sum_server_os", opts.get("sum_server_os"), pm.SERVER_OSES)
     column = version_column(opts.get("sum_version"))
     phases = check_phases(opts["phases"])
     ports = check_ports(opts["http_port"], opts["https_port"], opts.get("ftp_port"))
     optional_ports = opts["optional_ports"]
     if not isinstance(optional_ports, bool):
         raise option_error("optional_ports", optional_ports, "is not a boolean")
-    addresses = _unique(check_address("addresses[%d]" % i, a)
+    addresses = _unique(checks.address("addresses[%d]" % i, a)
                         for i, a in enumerate(_as_list("addresses", opts["addresses"])))
     sum_servers = [str(s) for s in _as_list("sum_servers", opts["sum_servers"])]
-    browser_sources = _unique(check_address("browser_sources[%d]" % i, s, networks=True)
+    browser_sources = _unique(checks.address("browser_sources[%d]" % i, s, networks=True)
                               for i, s in enumerate(_as_list("browser_sources", opts["browser_sources"])))
     node_type = opts.get("node_type")
 
     if host_role == "node":
         if node_type is None:
             raise option_error("node_type", node_type, "is required when host_role is node")
-        node_type = check_choice("node_type", node_type, pm.NODE_TYPES)
+        node_type = checks.choice("node_type", node_type, pm.NODE_TYPES)
         if browser_sources:
             raise option_error("browser_sources", opts["browser_sources"], "applies to host_role sum_server only")
         peers = _check_node_peers(opts["peers"])
@@ -398,9 +368,9 @@ def check_plan(value: t.Any, option: str = "use_plan") -> t.Dict[str, t.Any]:
     for index, rule in enumerate(value["rules"] if isinstance(value["rules"], list) else [None]):
         if not isinstance(rule, dict) or sorted(rule) != sorted(RULE_KEYS):
             raise option_error("%s.rules[%d]" % (option, index), rule, "is not a rule (keys %s)" % ", ".join(RULE_KEYS))
-        check_choice("%s.rules[%d].direction" % (option, index), rule["direction"], ("in", "out"))
-        check_choice("%s.rules[%d].protocol" % (option, index), rule["protocol"], ("tcp", "udp"))
-        check_port("%s.rules[%d].port" % (option, index), rule["port"])
+        checks.choice("%s.rules[%d].direction" % (option, index), rule["direction"], checks.DIRECTIONS)
+        checks.choice("%s.rules[%d].protocol" % (option, index), rule["protocol"], checks.PROTOCOLS)
+        checks.port("%s.rules[%d].port" % (option, index), rule["port"])
     return value
 
 

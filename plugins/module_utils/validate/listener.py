@@ -25,6 +25,7 @@ import sys
 import time
 import typing as t
 
+from ansible_collections.hpsum.ports.plugins.module_utils.common import checks
 from ansible_collections.hpsum.ports.plugins.module_utils.common._io import write_file_atomic
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError, option_error
 
@@ -71,8 +72,7 @@ finally:
 def validate(ports: t.Sequence[int], timeout: int, state: str) -> t.List[int]:
     """Sorted unique ports; errors name the option and the value."""
     for index, port in enumerate(ports):
-        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-            raise option_error("ports[%d]" % index, port, "is outside 1-65535")
+        checks.port("ports[%d]" % index, port)
     if state == "started" and not ports:
         raise option_error("ports", list(ports), "is empty; state=started needs at least one port")
     if not 1 <= timeout <= MAX_TIMEOUT:

@@ -19,6 +19,7 @@ import socket
 import time
 import typing as t
 
+from ansible_collections.hpsum.ports.plugins.module_utils.common import checks
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import option_error
 
 OPEN = "open"
@@ -84,12 +85,8 @@ def validate_targets(raw: t.Iterable[t.Mapping[str, t.Any]]) -> t.List[Target]:
         address = item.get("address")
         if not isinstance(address, str) or not address.strip():
             raise option_error(where + ".address", address, "is not a host name or an IP address")
-        port = item.get("port")
-        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-            raise option_error(where + ".port", port, "is outside 1-65535")
-        protocol = item.get("protocol") or "tcp"
-        if protocol not in ("tcp", "udp"):
-            raise option_error(where + ".protocol", protocol, "is not one of tcp, udp")
+        port = checks.port(where + ".port", item.get("port"))
+        protocol = checks.choice(where + ".protocol", item.get("protocol") or "tcp", checks.PROTOCOLS)
         ident = item.get("id")
         source = item.get("source") or None
         targets.append(Target(address.strip(), port, protocol, None if ident is None else str(ident), source))

@@ -24,6 +24,7 @@ import re
 import typing as t
 
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.esxi import esxi_xml
+from ansible_collections.hpsum.ports.plugins.module_utils.common import checks
 from ansible_collections.hpsum.ports.plugins.module_utils.common._io import write_file_atomic
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError, option_error
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.port_matrix import ESXI_DEFAULT_OUTBOUND
@@ -303,7 +304,7 @@ class EsxiFirewallRule:
         ruleset_id = esxi_xml.validate_ruleset_id("ruleset_id", params["ruleset_id"])
         file_name = esxi_xml.validate_file_name("file_name", params["file_name"])
         ports, skipped = esxi_xml.custom_ports(
-            [esxi_xml.validate_port("ports", p) for p in params["ports"] or []], ESXI_DEFAULT_OUTBOUND
+            [checks.port("ports", p) for p in params["ports"] or []], ESXI_DEFAULT_OUTBOUND
         )
         addresses = esxi_xml.validate_addresses("allowed_ips", params["allowed_ips"] or [])
         if present and ports and not addresses:

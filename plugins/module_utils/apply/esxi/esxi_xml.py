@@ -17,11 +17,11 @@ from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
-import ipaddress
 import re
 import typing as t
 import xml.etree.ElementTree as ET
 
+from ansible_collections.hpsum.ports.plugins.module_utils.common import checks
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError, option_error
 
 # A ruleset id as ESXi shows it in `esxcli network firewall ruleset list`: a letter,
@@ -44,18 +44,9 @@ class Ruleset(t.NamedTuple):
     required: bool = False
 
 
-def validate_port(option: str, value: t.Any) -> int:
-    """A TCP port as an int in 1-65535 (bools and strings of digits are refused: no coercion here)."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise option_error(option, value, "is not an integer port")
-    if not 1 <= value <= 65535:
-        raise option_error(option, value, "is outside 1-65535")
-    return value
-
-
 def validate_ports(option: str, values: t.Iterable[t.Any]) -> t.Tuple[int, ...]:
     """Sorted, unique ports; every element validated."""
-    return tuple(sorted({validate_port(option, value) for value in values}))
+    return tuple(sorted({checks.port(option, value) for value in values}))
 
 
 def validate_ruleset_id(option: str, value: t.Any) -> str:
@@ -72,21 +63,9 @@ def validate_file_name(option: str, value: t.Any) -> str:
     return value
 
 
-def normalize_address(option: str, value: t.Any) -> str:
-    """An IPv4/IPv6 address or network in the canonical form esxcli prints it."""
-    if not isinstance(value, str):
-        raise option_error(option, value, "is not an IP address or network")
-    try:
-        if "/" in value:
-            return str(ipaddress.ip_network(value, strict=True))
-        return str(ipaddress.ip_address(value))
-    except ValueError as exc:
-        raise option_error(option, value, "is not an IP address or network (%s)" % exc) from None
-
-
 def validate_addresses(option: str, values: t.Iterable[t.Any]) -> t.Tuple[str, ...]:
     """Sorted, unique, canonical addresses."""
-    return tuple(sorted({normalize_address(option, value) for value in values}))
+    return tuple(sorted({checks.address(option, value, networks=True, strip=False) for value in values}))
 
 
 def _element(parent: ET.Element, tag: str, text: str, level: int) -> ET.Element:
@@ -169,7 +148,7 @@ def parse(content: bytes) -> Ruleset:
         port_text = _text(rule, "port")
         if not re.match(r"\A[0-9]{1,5}\Z", port_text):
             raise SumPortsError("ruleset XML: rule <port> %r is not a number" % port_text)
-        ports.append(validate_port("port", int(port_text)))
+        ports.append(checks.port("port", int(port_text)))
     return Ruleset(ruleset_id, tuple(sorted(set(ports))), _bool(service, "enabled"), _bool(service, "required"))
 
 

@@ -18,26 +18,16 @@ from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
-import ipaddress
 import re
 import typing as t
 
-from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import option_error
+from ansible_collections.hpsum.ports.plugins.module_utils.common import checks
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import rules_for
 
 IPF_CONF = "/etc/opt/ipf/ipf.conf"
 IPF6_CONF = "/etc/opt/ipf/ipf6.conf"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-Network = t.Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
-
-
-def _network(value: t.Any, where: str) -> Network:
-    try:
-        if not isinstance(value, str):
-            raise ValueError(value)
-        return ipaddress.ip_network(value, strict=True)
-    except ValueError:
-        raise option_error(where, value, "is not an IP address or network") from None
+Network = checks.Network
 
 
 def rule_line(direction: str, protocol: str, port: int, peer: Network) -> str:
@@ -49,18 +39,8 @@ def rule_line(direction: str, protocol: str, port: int, peer: Network) -> str:
 
 def _checked(rule: t.Any, index: int) -> t.Tuple[str, str, int, t.List[Network], str]:
     where = "sum_ports.rules[%d]" % index
-    if not isinstance(rule, dict):
-        raise option_error(where, rule, "is not a mapping")
-    direction, protocol, port, peers = rule.get("direction"), rule.get("protocol"), rule.get("port"), rule.get("peers")
-    if direction not in ("in", "out"):
-        raise option_error(where + ".direction", direction, "is not in or out")
-    if protocol not in ("tcp", "udp"):
-        raise option_error(where + ".protocol", protocol, "is not tcp or udp")
-    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-        raise option_error(where + ".port", port, "is not a port 1-65535")
-    if not isinstance(peers, list):
-        raise option_error(where + ".peers", peers, "is not a list")
-    networks = [_network(peer, where + ".peers") for peer in peers]
+    direction, protocol, port, peers = checks.plan_rule(where, rule)
+    networks = [checks.network(where + ".peers", peer) for peer in peers]
     reason = _CONTROL.sub(" ", str(rule.get("reason", ""))).strip()
     return direction, protocol, port, networks, reason
 

@@ -25,6 +25,7 @@ from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.firewalld 
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.iptables import IptablesBackend
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.nftables import NftablesBackend
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.ufw import UfwBackend
+from ansible_collections.hpsum.ports.plugins.module_utils.common import checks
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
 
 
@@ -83,9 +84,7 @@ def run_host_firewall(module: t.Any) -> t.Dict[str, t.Any]:
         sources = tuple(normalize_peer("management_sources[%d]" % i, s)
                         for i, s in enumerate(params["management_sources"]))
     if params.get("management_port") is not None:
-        port = params["management_port"]
-        if not 1 <= port <= 65535:
-            raise SumPortsError("management_port: %r is outside 1-65535" % port, option="management_port", value=port)
+        port = checks.port("management_port", params["management_port"])
     if port is None:
         port = 22  # unknown: assume SSH's port, so that it is never restricted without a known source
     options = Options(

@@ -23,14 +23,15 @@ import ipaddress
 import os
 import typing as t
 
+from ansible_collections.hpsum.ports.plugins.module_utils.common import checks
 from ansible_collections.hpsum.ports.plugins.module_utils.common._io import write_file_atomic
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
 
 TAG = "hpsum.ports"
 JUMP_KEY = TAG + ":jump"
 LOOPBACK_KEY = TAG + ":lo"
-DIRECTIONS = ("in", "out")
-PROTOCOLS = ("tcp", "udp")
+DIRECTIONS = checks.DIRECTIONS
+PROTOCOLS = checks.PROTOCOLS
 BACKENDS = ("firewalld", "ufw", "nftables", "iptables")
 # Order of entries inside a chain: management first, drops last.
 KIND_ORDER = {"lo": 0, "mgmt": 1, "accept": 2, "reply": 3, "drop": 4}
@@ -135,12 +136,7 @@ def parse_key(key: str) -> t.Optional[Entry]:
 
 def normalize_peer(option: str, value: t.Any) -> str:
     """An address or network as a canonical network with prefix length; errors name the option."""
-    try:
-        return ipaddress.ip_network(str(value).strip(), strict=True).with_prefixlen
-    except ValueError as exc:
-        raise SumPortsError(
-            "%s: %r is not an IP address or network (%s)" % (option, value, exc), option=option, value=value
-        ) from None
+    return checks.network(option, value).with_prefixlen
 
 
 def normalize_rules(rules: t.Sequence[t.Mapping[str, t.Any]], allow_any_source: bool) -> t.List[t.Dict[str, t.Any]]:
@@ -150,23 +146,9 @@ def normalize_rules(rules: t.Sequence[t.Mapping[str, t.Any]], allow_any_source: 
         where = "rules[%d]" % index
         if not isinstance(rule, t.Mapping):
             raise SumPortsError("%s: %r is not a mapping" % (where, rule), option=where, value=rule)
-        direction = rule.get("direction")
-        if direction not in DIRECTIONS:
-            raise SumPortsError("%s.direction: %r is not one of in, out" % (where, direction),
-                                option=where + ".direction", value=direction)
-        protocol = rule.get("protocol", "tcp")
-        if protocol not in PROTOCOLS:
-            raise SumPortsError("%s.protocol: %r is not one of tcp, udp" % (where, protocol),
-                                option=where + ".protocol", value=protocol)
-        port = rule.get("port")
-        if isinstance(port, bool) or not isinstance(port, int):
-            try:
-                port = int(str(port))
-            except ValueError:
-                raise SumPortsError("%s.port: %r is not a port number" % (where, rule.get("port")),
-                                    option=where + ".port", value=rule.get("port")) from None
-        if not 1 <= port <= 65535:
-            raise SumPortsError("%s.port: %r is outside 1-65535" % (where, port), option=where + ".port", value=port)
+        direction = checks.choice(where + ".direction", rule.get("direction"), DIRECTIONS)
+        protocol = checks.choice(where + ".protocol", rule.get("protocol", "tcp"), PROTOCOLS)
+        port = checks.port(where + ".port", rule.get("port"), coerce=True)
         peers = rule.get("peers") or []
         if isinstance(peers, str):
             peers = [peers]

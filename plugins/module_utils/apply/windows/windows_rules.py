@@ -23,10 +23,10 @@ from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
-import ipaddress
 import typing as t
 
-from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError, option_error
+from ansible_collections.hpsum.ports.plugins.module_utils.common import checks
+from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
 from ansible_collections.hpsum.ports.plugins.module_utils.plan import port_matrix as pm
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import rules_for
 
@@ -35,35 +35,14 @@ PREFIX = "hpsum.ports"
 PROFILES = ("domain", "private", "public")
 
 
-def _peers(rule: t.Mapping[str, t.Any], index: int) -> t.List[str]:
+def _peers(peers: t.Sequence[t.Any], index: int) -> t.List[str]:
     """The rule's peers as validated addresses/networks, loopback left out."""
-    peers = rule.get("peers")
-    if not isinstance(peers, list):
-        raise option_error("sum_ports.rules[%d].peers" % index, peers, "is not a list")
     kept = []
     for peer in peers:
-        try:
-            network = ipaddress.ip_network(peer, strict=False) if isinstance(peer, str) else None
-        except ValueError:
-            network = None
-        if network is None:
-            raise option_error("sum_ports.rules[%d].peers" % index, peer, "is not an IP address or network")
+        network = checks.network("sum_ports.rules[%d].peers" % index, peer, strict=False)
         if not network.is_loopback and peer not in kept:
             kept.append(peer)
     return kept
-
-
-def _checked_rule(rule: t.Any, index: int) -> t.Tuple[str, str, int]:
-    if not isinstance(rule, dict):
-        raise option_error("sum_ports.rules[%d]" % index, rule, "is not a mapping")
-    direction, protocol, port = rule.get("direction"), rule.get("protocol"), rule.get("port")
-    if direction not in ("in", "out"):
-        raise option_error("sum_ports.rules[%d].direction" % index, direction, "is not in or out")
-    if protocol not in ("tcp", "udp"):
-        raise option_error("sum_ports.rules[%d].protocol" % index, protocol, "is not tcp or udp")
-    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-        raise option_error("sum_ports.rules[%d].port" % index, port, "is not a port 1-65535")
-    return direction, protocol, port
 
 
 def _base(name: str, direction: str, protocol: str, peers: t.Sequence[str], description: str) -> t.Dict[str, t.Any]:
@@ -96,8 +75,8 @@ def windows_rules(plan: t.Any, outbound: bool = False) -> t.List[t.Dict[str, t.A
     server_peers: t.List[str] = []
     windows_nodes: t.List[str] = []
     for index, rule in enumerate(rules):
-        direction, protocol, port = _checked_rule(rule, index)
-        peers = _peers(rule, index)
+        direction, protocol, port, peers = checks.plan_rule("sum_ports.rules[%d]" % index, rule)
+        peers = _peers(peers, index)
         if direction == "in":
             server_peers.extend(p for p in peers if p not in server_peers)
         elif protocol == "tcp" and port == 135:

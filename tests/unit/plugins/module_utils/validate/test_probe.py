@@ -42,7 +42,7 @@ def test_classify_errno(code: int, expected: t.Tuple[str, str]) -> None:
         ([{"address": "", "port": 22}], "targets[0].address: '' is not a host name or an IP address"),
         ([{"address": "a", "port": 22}, {"address": "b", "port": 70000}], "targets[1].port: 70000 is outside 1-65535"),
         ([{"address": "a", "port": 0}], "targets[0].port: 0 is outside 1-65535"),
-        ([{"address": "a", "port": True}], "targets[0].port: True is outside 1-65535"),
+        ([{"address": "a", "port": True}], "targets[0].port: True is not a port number (an integer 1-65535)"),
         ([{"address": "a", "port": 1, "protocol": "sctp"}], "targets[0].protocol: 'sctp' is not one of tcp, udp"),
     ],
 )

@@ -43,8 +43,8 @@ def test_render_is_stable_and_parses_back() -> None:
         (x.Ruleset("a" * 65, (1,)), "ruleset_id: "),
         (x.Ruleset("ok", (0,)), "ports: 0 is outside 1-65535"),
         (x.Ruleset("ok", (65536,)), "ports: 65536 is outside 1-65535"),
-        (x.Ruleset("ok", ("63001</port>",)), "ports: '63001</port>' is not an integer port"),  # type: ignore[arg-type]
-        (x.Ruleset("ok", (True,)), "ports: True is not an integer port"),
+        (x.Ruleset("ok", ("63001</port>",)), "ports: '63001</port>' is not a port number"),  # type: ignore[arg-type]
+        (x.Ruleset("ok", (True,)), "ports: True is not a port number"),
         (x.Ruleset("ok", ()), "ports: [] is empty"),
     ],
 )
