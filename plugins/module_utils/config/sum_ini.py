@@ -21,11 +21,10 @@ import typing as t
 from ansible_collections.hpsum.ports.plugins.module_utils.common import checks
 from ansible_collections.hpsum.ports.plugins.module_utils.common._io import write_file_atomic
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError, option_error
+from ansible_collections.hpsum.ports.plugins.module_utils.plan import port_matrix as pm
 
 BOM = b"\xef\xbb\xbf"
 FLAVOURS = ("auto", "hpsum", "sum")
-DEFAULT_HTTP_PORT = 63001
-DEFAULT_HTTPS_PORT = 63002
 FTP_DISABLED = "disabled"
 PORT_OPTIONS = ("http_port", "https_port", "ftp_port")
 
@@ -387,8 +386,8 @@ def effective_ports(flavour: str, ini: IniFile) -> t.Dict[str, t.Any]:
     """What SUM will listen on with this file: http_port, https_port, ftp_port (None: FTP off)."""
     keys = NAMED_KEYS[flavour]
     return {
-        "http_port": _port_value(ini.get(*keys["http_port"]), DEFAULT_HTTP_PORT),
-        "https_port": _port_value(ini.get(*keys["https_port"]), DEFAULT_HTTPS_PORT),
+        "http_port": _port_value(ini.get(*keys["http_port"]), pm.DEFAULT_HTTP_PORT),
+        "https_port": _port_value(ini.get(*keys["https_port"]), pm.DEFAULT_HTTPS_PORT),
         "ftp_port": _port_value(ini.get(*keys["ftp_port"]), None, can_disable=True),
     }
 
