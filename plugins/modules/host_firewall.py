@@ -39,50 +39,10 @@ description:
 author:
   - hpsum.ports contributors (@hpsum)
 options:
-  rules:
-    description:
-      - The host's rules, as C(sum_ports.rules) gives them. One entry per (direction, protocol, port) is
-        expected; duplicates are merged (peers united).
-      - Ignored with O(state=absent).
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      direction:
-        description: C(in) accepts connections from the peers; C(out) allows connections to them.
-        type: str
-        required: true
-        choices: [in, out]
-      protocol:
-        description: Transport protocol.
-        type: str
-        default: tcp
-        choices: [tcp, udp]
-      port:
-        description: Destination port, 1-65535.
-        type: int
-        required: true
-      peers:
-        description:
-          - IPv4 or IPv6 addresses or networks the rule is restricted to (sources for C(in), destinations for C(out)).
-          - Empty is an error unless O(allow_any_source=true).
-        type: list
-        elements: str
-        default: []
-      phases:
-        description: SUM phases the rule serves (information only).
-        type: list
-        elements: str
-      required:
-        description: Whether SUM needs the port (information only).
-        type: bool
-      reason:
-        description: Why the rule exists (information only).
-        type: str
   state:
     description:
       - V(present) makes the tagged rules equal O(rules) (adding the new, removing those no longer planned).
-      - V(absent) removes every tagged rule, whatever the plan was.
+      - V(absent) removes every tagged rule, whatever the plan was; O(rules) is ignored.
     type: str
     default: present
     choices: [present, absent]
@@ -144,6 +104,8 @@ notes:
     a rule the backend rejects. Both prove the rollback.
   - With firewalld, the module refuses to change anything when zones or policies other than its own differ
     between runtime and permanent configuration, because the reload it needs would drop those changes.
+extends_documentation_fragment:
+  - hpsum.ports.plan_rules
 seealso:
   - module: hpsum.ports.sum_port_facts
   - module: ansible.posix.firewalld
@@ -226,19 +188,10 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.backends import run_host_firewall
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
-
-RULE_SPEC = dict(
-    direction=dict(type="str", required=True, choices=["in", "out"]),
-    protocol=dict(type="str", default="tcp", choices=["tcp", "udp"]),
-    port=dict(type="int", required=True),
-    peers=dict(type="list", elements="str", default=[]),
-    phases=dict(type="list", elements="str"),
-    required=dict(type="bool"),
-    reason=dict(type="str"),
-)
+from ansible_collections.hpsum.ports.plugins.module_utils.common.rule_schema import rules_argument_spec
 
 ARGUMENT_SPEC = dict(
-    rules=dict(type="list", elements="dict", default=[], options=RULE_SPEC),
+    rules=rules_argument_spec(),
     state=dict(type="str", default="present", choices=["present", "absent"]),
     backend=dict(type="str", default="auto", choices=["auto", "firewalld", "ufw", "nftables", "iptables"]),
     allow_any_source=dict(type="bool", default=False),

@@ -17,7 +17,7 @@ import collections
 import re
 import typing as t
 
-from ansible_collections.hpsum.ports.plugins.module_utils.common import checks
+from ansible_collections.hpsum.ports.plugins.module_utils.common import checks, rule_schema
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import option_error
 from ansible_collections.hpsum.ports.plugins.module_utils.plan import port_matrix as pm
 
@@ -357,7 +357,7 @@ def _as_list(option: str, value: t.Any) -> t.List[t.Any]:
 
 PLAN_KEYS = ("host_role", "node_type", "sum_server_os", "sum_version", "version_column", "http_port", "https_port",
              "ftp_port", "phases", "wmi", "firewall", "addresses", "sum_servers", "esxi", "rules")
-RULE_KEYS = ("direction", "protocol", "port", "peers", "phases", "required", "reason")
+RULE_KEYS = rule_schema.RULE_KEYS
 
 
 def check_plan(value: t.Any, option: str = "use_plan") -> t.Dict[str, t.Any]:

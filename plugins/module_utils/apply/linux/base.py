@@ -23,7 +23,7 @@ import ipaddress
 import os
 import typing as t
 
-from ansible_collections.hpsum.ports.plugins.module_utils.common import checks
+from ansible_collections.hpsum.ports.plugins.module_utils.common import checks, rule_schema
 from ansible_collections.hpsum.ports.plugins.module_utils.common._io import write_file_atomic
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
 
@@ -147,7 +147,7 @@ def normalize_rules(rules: t.Sequence[t.Mapping[str, t.Any]], allow_any_source: 
         if not isinstance(rule, t.Mapping):
             raise SumPortsError("%s: %r is not a mapping" % (where, rule), option=where, value=rule)
         direction = checks.choice(where + ".direction", rule.get("direction"), DIRECTIONS)
-        protocol = checks.choice(where + ".protocol", rule.get("protocol", "tcp"), PROTOCOLS)
+        protocol = checks.choice(where + ".protocol", rule.get("protocol", rule_schema.DEFAULT_PROTOCOL), PROTOCOLS)
         port = checks.port(where + ".port", rule.get("port"), coerce=True)
         peers = rule.get("peers") or []
         if isinstance(peers, str):
