@@ -261,3 +261,15 @@ def test_a_lab_up_under_a_former_name_is_found_by_its_bridge_and_subnet(tmp_path
     assert other.former_record() is None
     labctl.write_inventory(lab)
     assert lab.former_record() is None  # its own record exists: no former one is looked for
+
+
+def test_relocated_copy_keeps_the_hosts_in_a_slice_of_its_own(tmp_path):
+    path = labctl.relocated(labctl.DEFAULT_LAB, "bench", "198.18.0.192/27", "hpsl-bench", str(tmp_path))
+    copy, default = labctl.Lab(path), labctl.Lab(labctl.DEFAULT_LAB)
+    assert (copy.name, str(copy.subnet), copy.bridge, str(copy.bridge_address)) == (
+        "bench", "198.18.0.192/27", "hpsl-bench", "198.18.0.193")
+    assert [h.name for h in copy.hosts] == [h.name for h in default.hosts]
+    assert [str(h.address) for h in copy.hosts][:2] == ["198.18.0.194", "198.18.0.195"]
+    assert [(h.role, h.backend, h.state, h.groups, h.vars) for h in copy.hosts] == [
+        (h.role, h.backend, h.state, h.groups, h.vars) for h in default.hosts]
+    assert copy.vars == default.vars

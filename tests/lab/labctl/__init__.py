@@ -18,7 +18,7 @@ from . import base, files, names, network, spec
 from .base import base_hash, ensure_base
 from .cli import main
 from .inventory import dump_yaml, write_inventory
-from .spec import DEFAULT_LAB, REPO, Host, Lab, load_text, repo_lab_files, vars_comments
+from .spec import DEFAULT_LAB, REPO, Host, Lab, load_text, relocated, repo_lab_files, vars_comments
 from .system import LabError
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "main",
     "names",
     "network",
+    "relocated",
     "repo_lab_files",
     "spec",
     "vars_comments",
