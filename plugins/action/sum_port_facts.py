@@ -20,7 +20,7 @@ from ansible_collections.hpsum.ports.plugins.module_utils.plan.facts_spec import
     REQUIRED_IF,
     SETTING_OPTIONS,
 )
-from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import SETTINGS, plan_args
+from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import plan_fleet
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import build_plan, check_plan
 
 
@@ -63,7 +63,9 @@ class ActionModule(ActionBase):
                 result.update(changed=False, ansible_facts={"sum_ports": build_plan(args)})
                 return result
             hosts = args.pop("hosts")
-            plans = self._plans(args, task_vars, [me] if hosts is None else hosts)
+            settings = {option: args[option] for option in SETTING_OPTIONS}
+            plans = plan_fleet(_CachedHostVars(task_vars["hostvars"]), task_vars["groups"], settings,
+                               [me] if hosts is None else hosts)
         except SumPortsError as exc:
             result.update(failed=True, msg=str(exc), **exc.details)
             return result
@@ -78,20 +80,3 @@ class ActionModule(ActionBase):
             result.update(skipped=True, msg="%s is neither in group sum_servers nor has sum_node_type: nothing to "
                                             "plan" % me)
         return result
-
-    @staticmethod
-    def _plans(args: t.Dict[str, t.Any], task_vars: t.Mapping[str, t.Any],
-               hosts: t.Sequence[str]) -> t.Dict[str, t.Dict[str, t.Any]]:
-        """Plans from the inventory contract; the task's setting options are the hosts' defaults."""
-        variables = dict(SETTINGS)
-        settings = {variables[option]: args[option] for option in SETTING_OPTIONS}
-        hostvars = _CachedHostVars(task_vars["hostvars"])
-        plans = {}
-        for host in hosts:
-            options = plan_args(host, hostvars, task_vars["groups"], settings)
-            if options is not None:
-                try:
-                    plans[host] = build_plan(options)
-                except SumPortsError as exc:
-                    raise SumPortsError("%s (host %s)" % (exc.msg, host), host=host, **exc.details) from None
-        return plans

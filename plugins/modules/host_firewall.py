@@ -186,7 +186,7 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.backends import run_host_firewall
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.backends import HostFirewallModule
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
 from ansible_collections.hpsum.ports.plugins.module_utils.common.rule_schema import rules_argument_spec
 
@@ -209,7 +209,7 @@ def main() -> t.NoReturn:
     """Run host_firewall; errors of the logic become fail_json."""
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     try:
-        result = run_host_firewall(module)
+        result = HostFirewallModule(module).run()
     except SumPortsError as exc:
         module.fail_json(msg=str(exc), **exc.details)
     module.exit_json(**result)

@@ -146,7 +146,7 @@ def main() -> t.NoReturn:
     """Start or stop the temporary listener."""
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     try:
-        result = Listener(module, module.params).run()
+        result = Listener(module).run()
     except SumPortsError as exc:
         module.fail_json(msg=str(exc), **exc.details)
     module.exit_json(**result)

@@ -174,7 +174,7 @@ import typing as t
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
-from ansible_collections.hpsum.ports.plugins.module_utils.validate.probe import run_probe
+from ansible_collections.hpsum.ports.plugins.module_utils.validate.probe import PortProbe
 
 ARGUMENT_SPEC = {
     "targets": {
@@ -198,7 +198,7 @@ def main() -> t.NoReturn:
     """Probe every target and return the states."""
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     try:
-        result = run_probe(module.params)
+        result = PortProbe(module).run()
     except SumPortsError as exc:
         module.fail_json(msg=str(exc), **exc.details)
     module.exit_json(**result)

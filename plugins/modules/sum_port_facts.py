@@ -328,6 +328,8 @@ ansible_facts:
               sample: "to target: SUM server -> VMware node (443)"
 """
 
+import typing as t
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
@@ -336,24 +338,19 @@ from ansible_collections.hpsum.ports.plugins.module_utils.plan.facts_spec import
     MUTUALLY_EXCLUSIVE,
     REQUIRED_BY,
     REQUIRED_IF,
+    SumPortFacts,
 )
-from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import build_plan
 
 
-def main() -> None:
+def main() -> t.NoReturn:
     """Only reached when the module is run without its action plugin (e.g. as a benchmark baseline)."""
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF, required_by=REQUIRED_BY,
                            mutually_exclusive=MUTUALLY_EXCLUSIVE, supports_check_mode=True)
-    if module.params.pop("from_inventory"):
-        module.fail_json(msg="from_inventory: true needs the action plugin (the inventory is on the controller)")
-    module.params.pop("hosts")
-    if module.params.pop("use_plan") is not None:
-        module.fail_json(msg="use_plan needs the action plugin")
     try:
-        plan = build_plan(module.params)
+        result = SumPortFacts(module).run()
     except SumPortsError as exc:
         module.fail_json(msg=str(exc), **exc.details)
-    module.exit_json(changed=False, ansible_facts={"sum_ports": plan})
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,11 @@ from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
+import typing as t
+
+from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
 from ansible_collections.hpsum.ports.plugins.module_utils.plan import port_matrix as pm
-from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import DEFAULTS
+from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import DEFAULTS, build_plan
 
 ARGUMENT_SPEC = {
     "from_inventory": {"type": "bool", "default": False},
@@ -35,3 +38,20 @@ REQUIRED_IF = [("host_role", "node", ("node_type",))]
 SETTING_OPTIONS = ("sum_version", "phases", "http_port", "https_port", "ftp_port", "browser_sources", "optional_ports")
 MUTUALLY_EXCLUSIVE = [("from_inventory", "host_role"), ("from_inventory", "node_type"),
                       ("from_inventory", "sum_server_os"), ("use_plan", "host_role"), ("use_plan", "from_inventory")]
+
+
+class SumPortFacts:
+    """The sum_port_facts module run on a host without its action plugin: one host's plan from its options."""
+
+    def __init__(self, module: t.Any) -> None:
+        self.module = module
+
+    def run(self) -> t.Dict[str, t.Any]:
+        """The plan as ``ansible_facts.sum_ports``; the inventory modes need the controller."""
+        params = dict(self.module.params)
+        if params.pop("from_inventory"):
+            raise SumPortsError("from_inventory: true needs the action plugin (the inventory is on the controller)")
+        params.pop("hosts")
+        if params.pop("use_plan") is not None:
+            raise SumPortsError("use_plan needs the action plugin")
+        return {"changed": False, "ansible_facts": {"sum_ports": build_plan(params)}}

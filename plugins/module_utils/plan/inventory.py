@@ -184,3 +184,24 @@ def _server_peers(server: str, hostvars: HostVars, groups: t.Mapping[str, t.Sequ
         for address in addresses_of(host, hvars):
             peers.append({"address": address, "node_type": node_type, "name": host})
     return peers
+
+
+def plan_fleet(hostvars: HostVars, groups: t.Mapping[str, t.Sequence[str]], settings: t.Mapping[str, t.Any],
+               hosts: t.Optional[t.Iterable[str]] = None) -> t.Dict[str, t.Dict[str, t.Any]]:
+    """Inventory data in, per-host plans out: the plan of each of ``hosts`` (default: all) that is planned.
+
+    ``settings`` are the fleet settings by option name (``http_port``, ...), the values a host takes
+    where its own sum_plan_* variables (SETTINGS) do not set them. Hosts that are neither a SUM server
+    nor a node get no plan; an error names the host.
+    """
+    variables = dict(SETTINGS)
+    defaults = {variables[option]: value for option, value in settings.items() if option in variables}
+    plans = {}
+    for host in groups.get("all", []) if hosts is None else hosts:
+        options = plan_args(host, hostvars, groups, defaults)
+        if options is not None:
+            try:
+                plans[host] = plan_lib.build_plan(options)
+            except SumPortsError as exc:
+                raise SumPortsError("%s (host %s)" % (exc.msg, host), host=host, **exc.details) from None
+    return plans

@@ -290,7 +290,7 @@ def esxi_summary(rules: t.Sequence[t.Mapping[str, t.Any]]) -> t.Dict[str, t.Any]
 
 
 def build_plan(options: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
-    """One host's ``sum_ports`` from the options of sum_port_facts (see DESIGN.md)."""
+    """One host's ``sum_ports`` from the options of sum_port_facts (plugins/modules/sum_port_facts.py)."""
     opts = dict(DEFAULTS)
     opts.update({k: v for k, v in options.items() if v is not None or k == "ftp_port"})
     host_role = checks.choice("host_role", opts.get("host_role"), pm.HOST_ROLES)

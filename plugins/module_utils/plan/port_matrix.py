@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The HP SUM port matrix: the vendor page "Making HP SUM network ports available" as data.
 
-This file is the one source of truth. The plan (plan.py), the facts, the firewall
+This file is the one source of truth. The plan (plan/plan.py), the facts, the firewall
 rules, the validation, the flows export and docs/port-matrix.md are all derived
 from the constants below; nothing else in the collection names a SUM port.
 
@@ -59,7 +59,7 @@ NODE_TYPE_LABELS = types.MappingProxyType(
 NODE_TYPES = tuple(NODE_TYPE_LABELS)
 
 # Reached through their own management firmware: never logged into to change a
-# firewall (DESIGN.md); rule 9 names OA, iLO and VC as updated through their web UI.
+# firewall (docs/inventory.md); rule 9 names OA, iLO and VC as updated through their web UI.
 MANAGEMENT_PROCESSORS = ("oa", "ilo", "vc", "fc_switch", "sas_switch", "moonshot", "superdome")
 WEB_UI_FALLBACK = ("oa", "ilo", "vc")
 
@@ -165,7 +165,7 @@ WMI_RULES = types.MappingProxyType(
     )
 )  # fmt: skip
 
-# The page's other rules, numbered as in PORT_MATRIX.md; reasons and docs quote them.
+# The page's other rules, numbered as in docs/port-matrix.md; reasons and docs quote them.
 RULES = types.MappingProxyType(
     collections.OrderedDict(
         [

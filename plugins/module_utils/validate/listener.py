@@ -185,8 +185,9 @@ def bind_port(port: int, address: t.Optional[str]) -> socket.socket:
 class Listener:
     """Start or stop the temporary listener described by a pidfile."""
 
-    def __init__(self, module: t.Any, params: t.Mapping[str, t.Any]) -> None:
+    def __init__(self, module: t.Any) -> None:
         self.module = module
+        params = module.params
         self.state = params["state"]
         self.timeout = int(params["timeout"])
         self.ports = validate(params.get("ports") or [], self.timeout, self.state)

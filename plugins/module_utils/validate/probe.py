@@ -266,3 +266,14 @@ def run_probe(params: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
         "elapsed_ms": round((time.monotonic() - started) * 1000.0, 1),
         "concurrency": effective_concurrency(concurrency),
     }
+
+
+class PortProbe:
+    """The port_probe module: its parameters in, its result out (run_probe does the work)."""
+
+    def __init__(self, module: t.Any) -> None:
+        self.module = module
+
+    def run(self) -> t.Dict[str, t.Any]:
+        """Probe every target of the module's parameters."""
+        return run_probe(self.module.params)

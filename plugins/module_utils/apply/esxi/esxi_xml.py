@@ -8,7 +8,7 @@ Pure functions, no I/O. The XML is built with ElementTree from validated values 
 (ports are ints in 1-65535, the ruleset id matches ``RULESET_ID_RE``), rendered, parsed
 back and compared with what was meant, so no value can inject markup.
 
-The shape is the one of the vendor page (rule 7 of PORT_MATRIX.md) and of ESXi's own
+The shape is the one of the vendor page (rule 7 of docs/port-matrix.md) and of ESXi's own
 service.xml: ``ConfigRoot/service[@id]/{id, rule[@id]*, enabled, required}``; one
 ``rule`` per port: outbound, tcp, porttype dst.
 """

@@ -74,29 +74,36 @@ def detect(runner: Runner) -> str:
                         option="backend", value="auto")
 
 
-def run_host_firewall(module: t.Any) -> t.Dict[str, t.Any]:
-    """Everything main() does between reading the parameters and exit_json."""
-    params = module.params
-    runner = Runner(module)
-    environ = runner.environ()
-    sources, port = management_from_env(environ)
-    if params.get("management_sources") is not None:
-        sources = tuple(normalize_peer("management_sources[%d]" % i, s)
-                        for i, s in enumerate(params["management_sources"]))
-    if params.get("management_port") is not None:
-        port = checks.port("management_port", params["management_port"])
-    if port is None:
-        port = 22  # unknown: assume SSH's port, so that it is never restricted without a known source
-    options = Options(
-        state=params["state"],
-        allow_any_source=params["allow_any_source"],
-        restrict=params["restrict_to_peers"],
-        management_sources=tuple(sources),
-        management_port=port,
-    )
-    name = params["backend"]
-    if name == "auto":
-        name = detect(runner)
-    backend = make_backend(name, runner, params)
-    hook = FailHook(environ.get(FAIL_ENV, ""))
-    return HostFirewall(backend, params["rules"] or [], options, module.check_mode, hook).run()
+class HostFirewallModule:
+    """The host_firewall module: its parameters and environment -> a backend and options -> HostFirewall."""
+
+    def __init__(self, module: t.Any) -> None:
+        self.module = module
+
+    def run(self) -> t.Dict[str, t.Any]:
+        """Everything main() does between reading the parameters and exit_json."""
+        module = self.module
+        params = module.params
+        runner = Runner(module)
+        environ = runner.environ()
+        sources, port = management_from_env(environ)
+        if params.get("management_sources") is not None:
+            sources = tuple(normalize_peer("management_sources[%d]" % i, s)
+                            for i, s in enumerate(params["management_sources"]))
+        if params.get("management_port") is not None:
+            port = checks.port("management_port", params["management_port"])
+        if port is None:
+            port = 22  # unknown: assume SSH's port, so that it is never restricted without a known source
+        options = Options(
+            state=params["state"],
+            allow_any_source=params["allow_any_source"],
+            restrict=params["restrict_to_peers"],
+            management_sources=tuple(sources),
+            management_port=port,
+        )
+        name = params["backend"]
+        if name == "auto":
+            name = detect(runner)
+        backend = make_backend(name, runner, params)
+        hook = FailHook(environ.get(FAIL_ENV, ""))
+        return HostFirewall(backend, params["rules"] or [], options, module.check_mode, hook).run()

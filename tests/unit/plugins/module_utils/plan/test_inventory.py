@@ -6,7 +6,7 @@ import typing as t
 import pytest
 
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
-from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import plan_args
+from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import SETTINGS, plan_args, plan_fleet
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import build_plan
 
 DEFAULTS = {"sum_plan_version": "7.6.0", "sum_plan_phases": ["inventory", "deployment"],
@@ -101,3 +101,19 @@ def test_unconvertible_setting_names_variable_value_and_host() -> None:
     hv, groups = _fleet(sum1={"sum_plan_http_port": "http"})
     with pytest.raises(SumPortsError, match=r"^sum_plan_http_port: 'http' \(host sum1\) cannot be converted"):
         plan_args("lin1", hv, groups, DEFAULTS)
+
+
+def test_plan_fleet_is_each_host_plan() -> None:
+    """Settings by option name in; the plan of every planned host out, as plan_args + build_plan give it."""
+    hv, groups = _fleet(sum1={"sum_plan_http_port": 80, "sum_plan_https_port": 443})
+    settings = {option: DEFAULTS[variable] for option, variable in SETTINGS}
+    plans = plan_fleet(hv, groups, settings)
+    expected = {h: build_plan(plan_args(h, hv, groups, DEFAULTS)) for h in groups["all"] if h != "other"}
+    assert plans == expected
+    assert plans["lin1"]["http_port"] == 80 and plan_fleet(hv, groups, settings, ["win1"]) == {"win1": plans["win1"]}
+
+
+def test_plan_fleet_names_the_host() -> None:
+    hv, groups = _fleet(lin1={"sum_plan_http_port": 1})
+    with pytest.raises(SumPortsError, match=r"\(host sum1\)$"):
+        plan_fleet(hv, groups, {"sum_version": "7.6.0", "http_port": 63002, "https_port": 63002})
