@@ -13,6 +13,7 @@ from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
+import functools
 import ipaddress
 import re
 import typing as t
@@ -46,6 +47,14 @@ def choice(option: str, value: t.Any, choices: t.Sequence[str]) -> str:
     return value
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _canonical(text: str, networks: bool) -> str:
+    """The canonical text of an address (or network); ValueError when it is neither. Cached: fleets repeat them."""
+    if networks and "/" in text:
+        return str(ipaddress.ip_network(text, strict=True))
+    return str(ipaddress.ip_address(text))
+
+
 def address(option: str, value: t.Any, networks: bool = False, strip: bool = True) -> str:
     """An IPv4/IPv6 address (with ``networks``, also a network in CIDR form) in canonical text.
 
@@ -53,11 +62,8 @@ def address(option: str, value: t.Any, networks: bool = False, strip: bool = Tru
     """
     if not isinstance(value, str) or not value.strip():
         raise option_error(option, value, "is not an IP address or network" if networks else "is not an IP address")
-    text = value.strip() if strip else value
     try:
-        if networks and "/" in text:
-            return str(ipaddress.ip_network(text, strict=True))
-        return str(ipaddress.ip_address(text))
+        return _canonical(value.strip() if strip else value, networks)
     except ValueError as exc:
         kind = "address or network" if networks else "address"
         raise option_error(option, value, "is not an IP %s (%s)" % (kind, exc)) from None
