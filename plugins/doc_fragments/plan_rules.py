@@ -38,7 +38,10 @@ options:
       peers:
         description:
           - IPv4 or IPv6 addresses or networks the rule is restricted to (sources for C(in), destinations for C(out)).
-          - Empty is an error unless O(allow_any_source=true).
+          - Empty is an error unless O(allow_any_source=true), and so are peers that together cover every address
+            of a family (V(0.0.0.0/0), V(::/0), V(0.0.0.0/1) with V(128.0.0.0/1)...).
+          - An IPv6 address with a zone (V(fe80::1%eth0)) is an error, because firewall rules match addresses
+            without one.
         type: list
         elements: str
         default: []

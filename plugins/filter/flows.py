@@ -18,7 +18,7 @@ def _plans(hostvars: t.Any, hosts: t.Sequence[str]) -> t.Tuple[t.Dict[str, t.Any
     group_names = {}
     for host in hosts:
         hvars = hostvars[host]
-        plan = hvars.get("sum_ports")
+        plan = (hvars.get("ansible_facts") or {}).get("sum_ports") or hvars.get("sum_ports")
         if plan:
             plans[host] = plan
             group_names[host] = list(hvars.get("group_names") or [])

@@ -34,7 +34,7 @@ def sum_validate_plan(hostvars: t.Any, hosts: t.Sequence[str], groups: t.Mapping
         for host in groups.get("all", hosts):
             hvars = hostvars[host]
             # A fact: top-level only while facts are injected as variables (INJECT_FACTS_AS_VARS).
-            plan = hvars.get("sum_ports") or (hvars.get("ansible_facts") or {}).get("sum_ports")
+            plan = (hvars.get("ansible_facts") or {}).get("sum_ports") or hvars.get("sum_ports")
             if plan:
                 plans[host] = _plain(plan)
         servers = {}

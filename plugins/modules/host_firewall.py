@@ -32,7 +32,12 @@ description:
   - Atomic. nftables and iptables change live state with one C(nft -f) or C(iptables-restore --noflush)
     transaction (per address family for iptables, the first put back if the second fails); firewalld writes
     its permanent files, checks them and reloads; ufw is rolled back from a copy of its files and C(ufw reload).
-  - Never cuts the management connection. When O(restrict_to_peers) drops other sources of a planned port
+  - Never takes away access the host had. By default (O(restrict=sum_ports)) a planned port only gets accepts for
+    its peers: who could reach it before still can. Only the ports in O(restrict_ports) (SUM's own listening ports
+    on a SUM server, which the P(hpsum.ports.sum_firewall#role) role passes) also drop new connections from other
+    sources. A drop covers only the address families its port has accepts for, so a dual-stack host whose peers
+    are IPv4 keeps its IPv6 access as it was.
+  - Never cuts the management connection. When O(restrict) drops other sources of a planned port
     and that port is the one Ansible connects to, the management source (from E(SSH_CONNECTION) or
     O(management_sources)) is accepted before the drop, and drops match new connections only. When no
     management source is known, the management port is not restricted at all (see RV(not_applied)).
@@ -55,13 +60,30 @@ options:
     description: Accept the planned ports from every address, ignoring O(rules[].peers). Never the default.
     type: bool
     default: false
-  restrict_to_peers:
+  restrict:
     description:
-      - After the accepts of a planned C(in) port, drop new connections to it from any other source, so that
-        the port answers only its peers even on a host whose firewall would otherwise accept everyone.
-      - V(false) only adds accepts.
-    type: bool
-    default: true
+      - Which planned C(in) ports also drop new connections from sources that are not their peers, after the
+        accepts, so that the port answers only its peers even on a host whose firewall would otherwise accept
+        everyone.
+      - V(sum_ports) only the ports listed in O(restrict_ports) (SUM's own HTTP, HTTPS and FTP ports on a SUM
+        server: services that exist only for SUM). Every other planned port only gets accepts.
+      - V(all_planned) every planned C(in) port, including ports the host served before (SSH, WBEM, SMB...):
+        for the window, nobody but the peers and the management connection reaches them.
+      - V(none) only adds accepts.
+      - A drop covers one address family, and only a family the port has peers in.
+    type: str
+    default: sum_ports
+    choices: [sum_ports, all_planned, none]
+    version_added: 1.1.0
+  restrict_ports:
+    description:
+      - With O(restrict=sum_ports), the planned C(in) ports that drop other sources (ports outside the plan are
+        never touched).
+      - Empty (a node) means no drop at all.
+    type: list
+    elements: int
+    default: []
+    version_added: 1.1.0
   management_sources:
     description:
       - Addresses or networks Ansible connects from; always accepted on O(management_port) ahead of any drop.
@@ -71,6 +93,29 @@ options:
   management_port:
     description: The port Ansible connects to. Default, the server port of E(SSH_CONNECTION) (else 22).
     type: int
+  expires:
+    description:
+      - A deadline for the window, with O(state=present). At the deadline the host's own systemd removes exactly
+        the collection's rules (host_firewall O(state=absent), from a copy of this module left on the host),
+        without the controller, also after a reboot (a deadline missed while the host was off fires at boot).
+      - A duration (V(4h), V(90m), V(1h30m), V(45s), V(2d)) counts from the first run that set a deadline: a
+        later run with the same duration keeps the deadline it finds. An absolute time needs its zone
+        (V(2026-12-02T07:00:00Z), V(2026-12-02 08:00:00+01:00)); a different one is a change.
+      - Omitted or empty, a deadline set earlier stays as it is. O(state=absent) cancels it (timer and files).
+      - Needs systemd (a C(systemctl)). The schedule is a timer C(hpsum-ports-expire.timer) with its service in
+        O(expiry_systemd_dir), and its files in O(expiry_state_dir); RV(expires_at) says when the window closes.
+    type: str
+    version_added: 1.1.0
+  expiry_state_dir:
+    description: Where the schedule's files (the module's copy, its arguments, the deadline) are kept.
+    type: path
+    default: /var/lib/hpsum_ports
+    version_added: 1.1.0
+  expiry_systemd_dir:
+    description: Where the schedule's systemd units are written.
+    type: path
+    default: /etc/systemd/system
+    version_added: 1.1.0
   persist:
     description: nftables and iptables only. Also write the boot-time files (firewalld and ufw always persist).
     type: bool
@@ -129,6 +174,11 @@ EXAMPLES = r"""
         port: 63002
         peers: [198.18.0.10, "2001:db8::10"]
 
+- name: Open the planned ports for four hours; the host removes them by itself then
+  hpsum.ports.host_firewall:
+    rules: "{{ sum_ports.rules }}"
+    expires: 4h
+
 - name: Close the update window (removes every rule the collection added)
   hpsum.ports.host_firewall:
     state: absent
@@ -150,7 +200,7 @@ rules:
   returned: always
   type: list
   elements: str
-  sample: ["in 22/tcp from 198.18.0.10/32: accept", "in 22/tcp: drop new connections from other sources"]
+  sample: ["in 443/tcp from 198.18.0.11/32: accept", "in 443/tcp: drop new IPv4 connections from other sources"]
 added:
   description: State lines (tables, chains, policies, tagged rules) added by this run (in check mode, that would be).
   returned: always
@@ -175,6 +225,11 @@ not_applied:
   type: list
   elements: str
   sample: ["out 63001/tcp: outbound is not filtered on this host"]
+expires_at:
+  description: When the window closes by itself (UTC), or null when no deadline is set.
+  returned: always
+  type: str
+  sample: "2026-12-02T07:00:00Z"
 management:
   description: The management connection that is kept reachable.
   returned: always
@@ -195,9 +250,13 @@ ARGUMENT_SPEC = dict(
     state=dict(type="str", default="present", choices=["present", "absent"]),
     backend=dict(type="str", default="auto", choices=["auto", "firewalld", "ufw", "nftables", "iptables"]),
     allow_any_source=dict(type="bool", default=False),
-    restrict_to_peers=dict(type="bool", default=True),
+    restrict=dict(type="str", default="sum_ports", choices=["sum_ports", "all_planned", "none"]),
+    restrict_ports=dict(type="list", elements="int", default=[]),
     management_sources=dict(type="list", elements="str"),
     management_port=dict(type="int"),
+    expires=dict(type="str"),
+    expiry_state_dir=dict(type="path", default="/var/lib/hpsum_ports"),
+    expiry_systemd_dir=dict(type="path", default="/etc/systemd/system"),
     persist=dict(type="bool", default=True),
     nftables_conf=dict(type="path", default="/etc/nftables.conf"),
     iptables_rules_v4=dict(type="path", default="/etc/iptables/rules.v4"),

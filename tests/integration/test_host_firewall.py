@@ -4,7 +4,7 @@
 """host_firewall called directly with a rule list of the test's own, on every backend of the lab.
 
 Every Linux node (firewalld, ufw, nftables, iptables; open and locked down) gets: 8080/tcp and
-22/tcp from the SUM server only, and 8443/tcp out to it. Then: real TCP from the SUM server
+22/tcp from the SUM server only (restrict=all_planned), and 8443/tcp out to it. Then: real TCP from the SUM server
 passes, from the outsider it does not, Ansible (not a peer of 22) still connects; check, real,
 check, real; an injected failure (after the first step, or a rule the backend rejects) leaves
 every view and boot file as it was; a new plan removes what it no longer has; absent gives back
@@ -146,3 +146,39 @@ def test_absent_restores_byte_for_byte(lab: labutil.LabInfo, nodes: t.List[str],
     for host in nodes:
         assert [r.result(host, TASK)["changed"] for r in runs] == [True, True, False, False], host
         assert fw.differences(applied["before"][host], fw.state(host, lab)) == [], host
+
+
+def test_a_drop_covers_only_the_families_with_peers(lab: labutil.LabInfo, nodes: t.List[str],
+                                                    applied: t.Dict[str, t.Any]) -> None:
+    """Read back from every backend: 8082 has an IPv6 peer and gets an IPv6 drop; 22 (IPv4 peers only) has none.
+
+    The lab carries no IPv6 traffic, so the family rule is proven on the rulesets as each backend
+    lists them (nft, ip6tables-save, ufw's user6.rules, firewalld's policies), then closed again.
+    """
+    server = lab.address(fw.one(lab, "sum_server"))
+    dual = [{"direction": "in", "port": 8082, "peers": [server, "2001:db8::10"]},
+            {"direction": "in", "port": 22, "peers": [server]}]
+    try:
+        result = apply(lab, nodes, fw_rules=dual)
+        assert result.rc == 0, result.explain()
+        for host in nodes:
+            added = result.result(host, TASK)["added"]
+            assert any("hpsum.ports:in:tcp:8082:::/0:drop" in line for line in added), (host, added)
+            assert not any("hpsum.ports:in:tcp:22:::/0:drop" in line or ":22:any:drop" in line for line in added)
+            view = fw.state(host, lab)
+            v6 = {"nftables": view["nft list ruleset"], "iptables": view["ip6tables-save"],
+                  "ufw": view["/etc/ufw/user6.rules"], "firewalld": view["firewall-cmd --list-all-policies"]}
+            text = v6[lab.hosts[host]["backend"]]
+            if lab.hosts[host]["backend"] == "firewalld":
+                drops = [line for line in text.splitlines() if line.strip().endswith("drop")]
+                assert any('family="ipv6"' in d and 'port="8082"' in d for d in drops), (host, drops)
+                assert not any('port="22"' in d and 'family="ipv4"' not in d for d in drops), (host, drops)
+            elif lab.hosts[host]["backend"] == "nftables":
+                assert "meta nfproto ipv6 tcp dport 8082 ct state new drop" in text, host
+                assert "tcp dport 22 ct state new drop" not in text.replace("meta nfproto ipv4 tcp dport 22", ""), host
+            else:
+                assert "8082" in text and not any("--dport 22" in line and "DROP" in line
+                                                  for line in text.splitlines()), (host, text)
+    finally:
+        result = apply(lab, nodes)  # back to the module's fixture state
+        assert result.rc == 0, result.explain()

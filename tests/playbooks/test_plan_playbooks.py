@@ -43,3 +43,14 @@ def test_sum_plan_role_plans_each_host_and_no_bystander() -> None:
     run = _playbook("-i", str(HERE / "files" / "bystander_inventory.yml"), str(HERE / "sum_plan_role.yml"))
     assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert "failed=0" in run.stdout
+
+
+def test_plan_yml_without_fact_injection_exports_the_same_flows(tmp_path: pathlib.Path) -> None:
+    flows = {}
+    for inject in ("True", "False"):
+        out = tmp_path / inject
+        run = _playbook("-i", "docs/examples/inventory", "playbooks/plan.yml", "-e", "sum_flows_dir=%s" % out,
+                        ANSIBLE_INJECT_FACT_VARS=inject)
+        assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+        flows[inject] = (out / "flows.csv").read_text()
+    assert flows["True"] == flows["False"] and flows["False"].count("\n") > 10

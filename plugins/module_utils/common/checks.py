@@ -25,6 +25,8 @@ PORT_MAX = 65535
 DIRECTIONS = ("in", "out")
 PROTOCOLS = ("tcp", "udp")
 _DIGITS_RE = re.compile(r"^[0-9]+$")
+# fe80::1%eth0 parses, but no firewall rule (nor SUM) matches an address with a zone.
+ZONE_PROBLEM = "has an IPv6 zone (%...); SUM and firewall rules use addresses without one: remove it"
 
 Network = t.Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
@@ -62,6 +64,8 @@ def address(option: str, value: t.Any, networks: bool = False, strip: bool = Tru
     """
     if not isinstance(value, str) or not value.strip():
         raise option_error(option, value, "is not an IP address or network" if networks else "is not an IP address")
+    if "%" in value:
+        raise option_error(option, value, ZONE_PROBLEM)
     try:
         return _canonical(value.strip() if strip else value, networks)
     except ValueError as exc:
@@ -71,6 +75,8 @@ def address(option: str, value: t.Any, networks: bool = False, strip: bool = Tru
 
 def network(option: str, value: t.Any, strict: bool = True) -> Network:
     """An address or network as an ipaddress network (an address is its /32 or /128)."""
+    if isinstance(value, str) and "%" in value:
+        raise option_error(option, value, ZONE_PROBLEM)
     try:
         if not isinstance(value, str):
             raise ValueError("not a string")

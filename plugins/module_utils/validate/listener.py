@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import contextlib
 import errno
+import ipaddress
 import json
 import os
 import signal
@@ -78,6 +79,28 @@ def validate(ports: t.Sequence[int], timeout: int, state: str) -> t.List[int]:
     if not 1 <= timeout <= MAX_TIMEOUT:
         raise option_error("timeout", timeout, "is outside 1-%d seconds" % MAX_TIMEOUT)
     return sorted(set(ports))
+
+
+def check_bind_address(address: t.Optional[str]) -> t.Optional[str]:
+    """An IP address to bind (an IPv6 zone is allowed: binding a link-local address needs it), or None."""
+    if address is None:
+        return None
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        raise option_error("address", address, "is not an IP address") from None
+    return address
+
+
+def check_pidfile(path: str) -> str:
+    """A pidfile path that can be a file: not a directory, in a directory (errors name pidfile)."""
+    if os.path.isdir(path):
+        raise option_error("pidfile", path, "is a directory; name a file in it (for example %s)"
+                           % os.path.join(path, "hpsum_ports_listener.json"))
+    parent = os.path.dirname(os.path.abspath(path))
+    if os.path.exists(parent) and not os.path.isdir(parent):
+        raise option_error("pidfile", path, "is inside %s, which is not a directory" % parent)
+    return path
 
 
 def read_pidfile(path: str) -> t.Optional[t.Dict[str, t.Any]]:
@@ -191,8 +214,8 @@ class Listener:
         self.state = params["state"]
         self.timeout = int(params["timeout"])
         self.ports = validate(params.get("ports") or [], self.timeout, self.state)
-        self.address = params.get("address") or None
-        self.pidfile = params["pidfile"]
+        self.address = check_bind_address(params.get("address") or None)
+        self.pidfile = check_pidfile(params["pidfile"])
         self.check_mode = bool(getattr(module, "check_mode", False))
 
     def current(self) -> t.Tuple[t.Optional[t.Dict[str, t.Any]], bool]:

@@ -19,6 +19,10 @@ PLAYBOOK = """\
   hosts: all
   gather_facts: false
   tasks:
+    - name: The plan, as the sum_plan role leaves it (the host's own facts)
+      hpsum.ports.sum_port_facts:
+        use_plan: "{{{{ sum_test_plan }}}}"
+      when: sum_test_plan is defined
     - name: Import them
       ansible.builtin.import_role:
         name: hpsum.ports.sum_firewall
@@ -57,13 +61,14 @@ PLAN = build_plan({"host_role": "node", "node_type": "hpux", "sum_server_os": "l
 
 def task_results(proc: Result) -> t.Dict[str, t.Dict[str, t.Any]]:
     prefix = "hpsum.ports.sum_firewall : "
-    return {task["task"]["name"][len(prefix):]: task["hosts"]["hpux1"] for task in proc.tasks()}
+    return {task["task"]["name"][len(prefix):]: task["hosts"]["hpux1"] for task in proc.tasks()
+            if task["task"]["name"].startswith(prefix)}
 
 
 def test_hpux_runs_on_the_controller_only(tmp_path: t.Any) -> None:
     out = tmp_path / "ipf"
     out.mkdir()
-    extra = {"sum_ports": PLAN, "sum_firewall_hpux_rules_dir": str(out)}
+    extra = {"sum_test_plan": PLAN, "sum_firewall_hpux_rules_dir": str(out)}
     proc = playbook(tmp_path, "hpux", extra=extra)
     assert proc.rc == 0, proc.stderr + proc.stdout
     results = task_results(proc)

@@ -9,6 +9,7 @@ from __future__ import absolute_import, annotations, division, print_function
 __metaclass__ = type
 
 import re
+import sys
 import typing as t
 
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.base import (
@@ -18,8 +19,15 @@ from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.base impor
     HostFirewall,
     Options,
     Runner,
+    diff_text,
     management_from_env,
     normalize_peer,
+)
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.expiry import (
+    STATE_DIR,
+    SYSTEMD_DIR,
+    Expiry,
+    parse_expires,
 )
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.firewalld import FirewalldBackend
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.iptables import IptablesBackend
@@ -74,6 +82,11 @@ def detect(runner: Runner) -> str:
                         option="backend", value="auto")
 
 
+def check_restrict_ports(ports: t.Sequence[t.Any]) -> t.List[int]:
+    """restrict_ports: port numbers 1-65535; errors name the option and the value."""
+    return sorted({checks.port("restrict_ports[%d]" % index, port) for index, port in enumerate(ports)})
+
+
 class HostFirewallModule:
     """The host_firewall module: its parameters and environment -> a backend and options -> HostFirewall."""
 
@@ -97,13 +110,30 @@ class HostFirewallModule:
         options = Options(
             state=params["state"],
             allow_any_source=params["allow_any_source"],
-            restrict=params["restrict_to_peers"],
+            restrict=params["restrict"],
+            restrict_ports=tuple(check_restrict_ports(params.get("restrict_ports") or [])),
             management_sources=tuple(sources),
             management_port=port,
         )
+        expires = params.get("expires")
+        if params["state"] == "present" and expires not in (None, ""):
+            parse_expires(expires)  # a bad deadline fails before anything is read
         name = params["backend"]
         if name == "auto":
             name = detect(runner)
         backend = make_backend(name, runner, params)
         hook = FailHook(environ.get(FAIL_ENV, ""))
-        return HostFirewall(backend, params["rules"] or [], options, module.check_mode, hook).run()
+        expiry = Expiry(runner, params, state_dir=params.get("expiry_state_dir") or STATE_DIR,
+                        systemd_dir=params.get("expiry_systemd_dir") or SYSTEMD_DIR, python=sys.executable)
+        schedule = expiry.plan(params["state"], expires, name)
+        if schedule["changed"] and schedule["files"] is not None and not module.check_mode:
+            expiry.preflight()  # what the install needs is there before the rules change
+        result = HostFirewall(backend, params["rules"] or [], options, module.check_mode, hook).run()
+        if not module.check_mode:
+            expiry.apply(schedule)
+        result["changed"] = result["changed"] or schedule["changed"]
+        result["expires_at"] = schedule["expires_at"]
+        diff = result["diff"]
+        diff["before"] += diff_text(["expiry: " + line for line in schedule["before"]])
+        diff["after"] += diff_text(["expiry: " + line for line in schedule["after"]])
+        return result

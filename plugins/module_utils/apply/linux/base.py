@@ -35,6 +35,10 @@ PROTOCOLS = checks.PROTOCOLS
 BACKENDS = ("firewalld", "ufw", "nftables", "iptables")
 # Order of entries inside a chain: management first, drops last.
 KIND_ORDER = {"lo": 0, "mgmt": 1, "accept": 2, "reply": 3, "drop": 4}
+# What gets a drop of other sources after the accepts of an inbound port (see Options.restrict).
+RESTRICT_MODES = ("sum_ports", "all_planned", "none")
+# A drop covers one address family: the network of every address of that family.
+WHOLE_FAMILY = {4: "0.0.0.0/0", 6: "::/0"}
 # Test hook (environment of the module): "after_first_step" raises once the first step of
 # an apply is done, "bad_rule" makes the backend's live transaction carry a rule it rejects.
 FAIL_ENV = "HPSUM_PORTS_TEST_FAIL"
@@ -69,6 +73,11 @@ class Entry(t.NamedTuple):
     def family(self) -> t.Optional[int]:
         """4 or 6 for an address-restricted entry; None when it matches both families."""
         return ipaddress.ip_network(self.net).version if self.net else None
+
+    @property
+    def whole_family(self) -> bool:
+        """The entry matches every address of one family (a drop of one family's other sources)."""
+        return bool(self.net) and ipaddress.ip_network(self.net).prefixlen == 0
 
     @property
     def address_side(self) -> str:
@@ -110,7 +119,8 @@ class Entry(t.NamedTuple):
         who = self.net or "any"
         what = "%s/%s" % (self.port, self.protocol)
         if self.kind == "drop":
-            return "in %s: drop new connections from other sources" % what
+            family = " IPv%d" % self.family if self.family else ""
+            return "in %s: drop new%s connections from other sources" % (what, family)
         if self.kind == "mgmt":
             return "in %s from %s: accept (management connection)" % (what, who)
         if self.kind == "reply":
@@ -157,6 +167,13 @@ def normalize_rules(rules: t.Sequence[t.Mapping[str, t.Any]], allow_any_source: 
             raise SumPortsError(
                 "%s.peers: [] leaves %s %s/%s open to every address; list its peers or set allow_any_source: true"
                 % (where, direction, port, protocol), option=where + ".peers", value=[])
+        everyone = covered_families(nets)
+        if everyone and not allow_any_source:
+            raise SumPortsError(
+                "%s.peers: %r cover every %s address: that opens %s %s/%s to everyone; list its peers or set "
+                "allow_any_source: true" % (where, list(peers), " and ".join("IPv%d" % f for f in everyone),
+                                            direction, port, protocol),
+                option=where + ".peers", value=list(peers))
         bucket = merged.setdefault((direction, protocol, port), [])
         bucket.extend(net for net in nets if net not in bucket)
     return [
@@ -165,14 +182,30 @@ def normalize_rules(rules: t.Sequence[t.Mapping[str, t.Any]], allow_any_source: 
     ]
 
 
+def covered_families(nets: t.Sequence[str]) -> t.List[int]:
+    """The address families (4, 6) whose every address the networks cover together."""
+    covered = []
+    for family, whole in sorted(WHOLE_FAMILY.items()):
+        mine = [ipaddress.ip_network(n) for n in nets if ipaddress.ip_network(n).version == family]
+        if mine and [str(n) for n in ipaddress.collapse_addresses(mine)] == [whole]:  # type: ignore[type-var]
+            covered.append(family)
+    return covered
+
+
 class Options(t.NamedTuple):
-    """What the manager needs besides the rules."""
+    """What the manager needs besides the rules.
+
+    ``restrict``: which planned inbound ports also get a drop of new connections from other
+    sources: ``sum_ports`` only the ports in ``restrict_ports`` (SUM's own listening ports on a
+    SUM server), ``all_planned`` every one, ``none`` none (accepts only).
+    """
 
     state: str = "present"
     allow_any_source: bool = False
-    restrict: bool = True
+    restrict: str = "sum_ports"
     management_sources: t.Tuple[str, ...] = ()
     management_port: t.Optional[int] = None
+    restrict_ports: t.Tuple[int, ...] = ()
 
 
 def plan_entries(
@@ -201,9 +234,11 @@ def plan_entries(
             entries.add(Entry(direction, protocol, port, net, "accept"))
             if stateless_replies and ((direction == "in" and outbound_filtered) or direction == "out"):
                 entries.add(Entry(direction, protocol, port, net, "reply"))
-        if direction == "in" and options.restrict and not options.allow_any_source \
-                and not unprotected(options, protocol, port):
-            entries.add(Entry("in", protocol, port, "", "drop"))
+        if direction == "in" and drops(options, protocol, port):
+            # One drop per address family the accepts cover: a family without an accept of
+            # these peers keeps whatever access it had (a dual-stack host keeps IPv6 as it was).
+            for family in sorted({ipaddress.ip_network(net).version for net in rule["peers"]}):
+                entries.add(Entry("in", protocol, port, WHOLE_FAMILY[family], "drop"))
             dropped_ports.add((protocol, port))
     if options.management_port is not None and ("tcp", options.management_port) in dropped_ports:
         for source in options.management_sources:
@@ -211,6 +246,18 @@ def plan_entries(
     if dropped_ports and stateless_replies:
         entries.add(Entry("in", "tcp", 0, "", "lo"))
     return sorted(entries, key=Entry.sort_key)
+
+
+def drops(options: Options, protocol: str, port: int) -> bool:
+    """Whether a planned inbound port gets a drop of other sources after its accepts."""
+    return wanted_drop(options, protocol, port) and not unprotected(options, protocol, port)
+
+
+def wanted_drop(options: Options, _protocol: str, port: int) -> bool:
+    """Whether the restrict mode asks for a drop on this port (before the management check)."""
+    if options.allow_any_source:
+        return False
+    return options.restrict == "all_planned" or (options.restrict == "sum_ports" and port in options.restrict_ports)
 
 
 def unprotected(options: Options, protocol: str, port: int) -> bool:
@@ -395,7 +442,7 @@ class HostFirewall:
             "in %s/%s: other sources are not dropped: it is the management port and the management source is "
             "unknown (no SSH_CONNECTION; set management_sources)" % (r["port"], r["protocol"])
             for r in self.rules
-            if r["direction"] == "in" and self.options.restrict and not self.options.allow_any_source
+            if r["direction"] == "in" and wanted_drop(self.options, r["protocol"], r["port"])
             and unprotected(self.options, r["protocol"], r["port"])
         ]
         return {

@@ -26,6 +26,7 @@ from xml.sax.saxutils import quoteattr
 
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.base import (
     TAG,
+    WHOLE_FAMILY,
     Backend,
     Entry,
     FailHook,
@@ -52,7 +53,7 @@ def rich_rule_xml(entry: Entry) -> str:
         attrs += ' family="ipv%d"' % entry.family
     attrs += ' priority="%d"' % RULE_PRIORITY[entry.kind]
     inner = ""
-    if entry.net:
+    if entry.net and not entry.whole_family:  # a whole family is said by the family attribute
         inner += "<%s address=%s/>" % ("source" if entry.address_side == "src" else "destination", quoteattr(entry.net))
     inner += '<port port="%d" protocol="%s"/>' % (entry.port, entry.protocol)
     inner += "<%s/>" % entry.verdict
@@ -102,6 +103,8 @@ def parse_rich_rule(text: str, hook: str) -> t.Optional[str]:
         return None
     address = fields.get("source.address") or fields.get("destination.address") or ""
     net = ipaddress.ip_network(address, strict=False).with_prefixlen if address else ""
+    if not net and kind == "drop" and fields.get("rule.family") in ("ipv4", "ipv6"):
+        net = WHOLE_FAMILY[int(fields["rule.family"][-1])]
     direction = "in" if hook == "input" else "out"
     return Entry(direction, fields.get("port.protocol", "tcp"), port, net, kind).key
 

@@ -52,7 +52,7 @@ def render_rule(chain: str, entry: Entry) -> str:
     if entry.kind == "lo":
         parts += ["-i", "lo"]
     else:
-        if entry.net:
+        if entry.net and not entry.whole_family:  # the family's own table: no address match needed
             parts += ["-s" if entry.address_side == "src" else "-d", entry.net]
         parts += ["-p", entry.protocol, "-m", entry.protocol, "--sport" if entry.port_side == "src" else "--dport",
                   str(entry.port)]
@@ -126,7 +126,7 @@ def placement(table: FilterTable, family: int, entries: t.Sequence[Entry], outbo
         if hook == "output" and not outbound:
             continue
         fitting = [e for e in entries if e.hook == hook and e.family in (None, family)]
-        if fitting:
+        if any(e.kind != "lo" for e in fitting):  # the loopback return alone guards no drop
             chains[CHAINS[hook]] = fitting
     return chains
 

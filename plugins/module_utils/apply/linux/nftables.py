@@ -51,7 +51,9 @@ def render_rule(entry: Entry) -> str:
     if entry.kind == "lo":
         return 'iifname "lo" return comment %s' % _quote(entry.key)
     parts = []
-    if entry.net:
+    if entry.whole_family:
+        parts.append("meta nfproto %s" % ("ipv4" if entry.family == 4 else "ipv6"))
+    elif entry.net:
         family = "ip" if entry.family == 4 else "ip6"
         parts.append("%s %s %s" % (family, "saddr" if entry.address_side == "src" else "daddr", entry.net))
     parts.append("%s %s %d" % (entry.protocol, "sport" if entry.port_side == "src" else "dport", entry.port))
@@ -188,7 +190,7 @@ class NftablesBackend(Backend):
                 bases = [(*OWN_TABLE, "input")]
             for family, table, base in bases:
                 fitting = [e for e in chain_entries if fits_family(e, family)]
-                if not fitting:
+                if all(e.kind == "lo" for e in fitting):  # the loopback return alone guards no drop
                     continue
                 slot = tables.setdefault((family, table), {"jumps": [], "chains": {}})
                 slot["jumps"].append((base, CHAINS[hook]))

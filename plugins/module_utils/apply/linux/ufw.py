@@ -60,7 +60,7 @@ def ufw_rules(entry: Entry, ipv6: bool) -> t.List[t.Tuple[int, str]]:
     """(family, peer network) of the ufw rules one entry makes."""
     families = [4, 6] if ipv6 else [4]
     if entry.kind == "drop":
-        return [(f, half) for f in families for half in HALVES[f]]
+        return [(f, half) for f in families if entry.family in (None, f) for half in HALVES[f]]
     if entry.net:
         return [(t.cast(int, entry.family), entry.net)] if entry.family in families else []
     return [(f, ANY[f]) for f in families]

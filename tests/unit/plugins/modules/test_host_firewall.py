@@ -63,7 +63,8 @@ def test_check_mode_predicts_and_changes_nothing(
         run_module: t.Any, host: t.Any, monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> None:
     fake = nft_host(host)
     monkeypatch.setenv("SSH_CONNECTION", "198.18.0.1 41000 198.18.0.15 22")
-    args = {"rules": RULES, "backend": "nftables", "nftables_conf": str(tmp_path / "nftables.conf")}
+    args = {"rules": RULES, "backend": "nftables", "nftables_conf": str(tmp_path / "nftables.conf"),
+            "restrict": "all_planned"}
     check = run_module(host_firewall.main, args, check_mode=True, diff=True)
     assert check["changed"] and check["backend"] == "nftables"
     assert check["management"] == {"sources": ["198.18.0.1/32"], "port": 22}
@@ -99,12 +100,21 @@ def test_detects_nftables(run_module: t.Any, host: t.Any) -> None:
         ({"rules": RULES, "backend": "nftables", "management_sources": ["x"]},
          "management_sources[0]: 'x' is not an IP address"),
         ({"rules": RULES, "backend": "iptables"}, "backend: iptables needs the iptables-save command"),
+        ({"rules": [{"direction": "in", "port": 22, "peers": ["::/0"]}], "backend": "nftables"},
+         "rules[0].peers: ['::/0'] cover every IPv6 address"),
+        ({"rules": [{"direction": "in", "port": 22, "peers": ["fe80::1%eth0"]}], "backend": "nftables"},
+         "rules[0].peers[0]: 'fe80::1%eth0' has an IPv6 zone"),
+        ({"rules": RULES, "backend": "nftables", "management_sources": ["fe80::1%eth0"]},
+         "management_sources[0]: 'fe80::1%eth0' has an IPv6 zone"),
+        ({"rules": RULES, "backend": "nftables", "restrict_ports": [0]}, "restrict_ports[0]: 0 is outside 1-65535"),
     ],
 )
 def test_errors_name_option_and_value(run_module: t.Any, host: t.Any, args: t.Dict[str, t.Any], message: str) -> None:
     nft_host(host)
     failure = run_module(host_firewall.main, args, fails=True)
     assert failure["msg"].startswith(message)
+    # check mode fails the same way, before reading anything
+    assert run_module(host_firewall.main, args, check_mode=True, fails=True)["msg"] == failure["msg"]
 
 
 def test_argument_spec_rejects_bad_direction(run_module: t.Any, host: t.Any) -> None:

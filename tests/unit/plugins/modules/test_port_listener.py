@@ -164,6 +164,7 @@ def test_all_ports_busy_starts_nothing(run_module: t.Any, pidfile: str) -> None:
         ({"ports": [63001], "timeout": 0}, "timeout: 0 is outside 1-86400 seconds"),
         ({"ports": [63001], "state": "running"}, "value of state must be one of: started, stopped"),
         ({"ports": [63001], "address": "198.18.0.125"}, "cannot bind port 63001 on 198.18.0.125"),
+        ({"ports": [63001], "address": "not-an-ip"}, "address: 'not-an-ip' is not an IP address"),
     ],
 )
 def test_bad_input_fails_before_any_change(run_module: t.Any, pidfile: str, args: dict,
@@ -180,3 +181,14 @@ def test_cmdline_and_ownership_checks() -> None:
     assert lst.is_ours(os.getpid(), "x") is False
     assert lst.is_ours(0, "x") is False
     assert lst.read_pidfile("/nonexistent/dir/file") is None
+
+
+def test_pidfile_that_is_a_directory_fails_naming_pidfile(run_module: t.Any, tmp_path: t.Any) -> None:
+    for check_mode in (True, False):  # check mode fails the same way, and changes nothing
+        out = run_module(port_listener.main, {"ports": [63001], "pidfile": str(tmp_path)}, check_mode=check_mode,
+                         fails=True)
+        assert out["msg"].startswith("pidfile: %r is a directory" % str(tmp_path)), out["msg"]
+        out = run_module(port_listener.main, {"state": "stopped", "pidfile": str(tmp_path)}, check_mode=check_mode,
+                         fails=True)
+        assert out["msg"].startswith("pidfile: %r is a directory" % str(tmp_path))
+    assert list(tmp_path.iterdir()) == []

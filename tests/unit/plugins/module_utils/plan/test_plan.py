@@ -156,6 +156,8 @@ BAD = [
     ({"peers": "198.18.0.10"}, r"^peers: '198.18.0.10' must be a non-empty list"),
     ({"peers": [{"address": SUM, "node_type": "linux"}]}, r"^peers\[0\]: \{.*\} is not an IP address"),
     ({"peers": ["sum.example"]}, r"^peers\[0\]: 'sum.example' is not an IP address"),
+    ({"peers": ["fe80::1%eth0"]}, r"^peers\[0\]: 'fe80::1%eth0' has an IPv6 zone"),
+    ({"addresses": ["fe80::2%2"]}, r"^addresses\[0\]: 'fe80::2%2' has an IPv6 zone"),
     ({"browser_sources": ["198.18.0.0/24"]}, r"^browser_sources: .* applies to host_role sum_server only"),
     ({"optional_ports": "yes"}, r"^optional_ports: 'yes' is not a boolean"),
 ]
@@ -175,6 +177,7 @@ SERVER_BAD = [
     ({"peers": [{"address": "nope", "node_type": "linux"}]}, r"^peers\[0\]\.address: 'nope' is not an IP address"),
     ({"peers": [{"address": "198.18.0.20", "node_type": "nas"}]}, r"^peers\[0\]\.node_type: 'nas' is not one of"),
     ({"browser_sources": ["198.18.0.5/24"]}, r"^browser_sources\[0\]: '198.18.0.5/24' is not an IP address or network"),
+    ({"browser_sources": ["fe80::/64%eth0"]}, r"^browser_sources\[0\]: 'fe80::/64%eth0' has an IPv6 zone"),
     ({"node_type": "linux"}, r"^node_type: 'linux' applies to host_role node only"),
 ]
 

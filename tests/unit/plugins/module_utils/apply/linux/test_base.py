@@ -35,6 +35,14 @@ def keys(entries: t.Sequence[Entry]) -> t.List[str]:
         ([{"direction": "in", "port": 22, "peers": ["10.0.0.300"]}], False, "rules[0].peers[0]: '10.0.0.300' is not"),
         ([{"direction": "in", "port": 22, "peers": ["198.18.0.1/24"]}], False, "rules[0].peers[0]: '198.18.0.1/24'"),
         ([{"direction": "in", "port": 22, "peers": []}], False, "rules[0].peers: [] leaves in 22/tcp open"),
+        ([{"direction": "in", "port": 22, "peers": ["0.0.0.0/0"]}], False,
+         "rules[0].peers: ['0.0.0.0/0'] cover every IPv4 address: that opens in 22/tcp to everyone"),
+        ([{"direction": "in", "port": 22, "peers": [SUM, "::/0"]}], False, "rules[0].peers: ['198.18.0.10', '::/0'] "
+         "cover every IPv6 address"),
+        ([{"direction": "out", "port": 1, "peers": ["0.0.0.0/1", "128.0.0.0/1"]}], False,
+         "rules[0].peers: ['0.0.0.0/1', '128.0.0.0/1'] cover every IPv4 address"),
+        ([{"direction": "in", "port": 22, "peers": ["fe80::1%eth0"]}], False,
+         "rules[0].peers[0]: 'fe80::1%eth0' has an IPv6 zone"),
         (["nope"], False, "rules[0]: 'nope' is not a mapping"),
     ],
 )
@@ -69,33 +77,60 @@ def plan(rules: t.Optional[t.Sequence[t.Mapping[str, t.Any]]] = None, outbound: 
 
 
 def test_entries_open_host_firewalld_like() -> None:
-    # out rules are left out where outbound is not filtered; drops follow accepts
-    assert plan() == ["hpsum.ports:in:tcp:22:198.18.0.10/32:accept", "hpsum.ports:in:tcp:22:any:drop"]
+    # out rules are left out where outbound is not filtered; by default a node's port gets accepts only
+    assert plan() == ["hpsum.ports:in:tcp:22:198.18.0.10/32:accept"]
+    # all_planned: a drop follows the accepts, for the family the peers are in only
+    assert plan(restrict="all_planned") == ["hpsum.ports:in:tcp:22:198.18.0.10/32:accept",
+                                            "hpsum.ports:in:tcp:22:0.0.0.0/0:drop"]
+
+
+def test_sum_ports_drops_only_the_listed_ports() -> None:
+    rules = [{"direction": "in", "port": 22, "peers": [SUM]}, {"direction": "in", "port": 443, "peers": [SUM]},
+             {"direction": "in", "port": 8080, "peers": [SUM]}]
+    assert plan(rules, restrict_ports=(443, 8080)) == [
+        "hpsum.ports:in:tcp:22:198.18.0.10/32:accept", "hpsum.ports:in:tcp:443:198.18.0.10/32:accept",
+        "hpsum.ports:in:tcp:8080:198.18.0.10/32:accept",
+        "hpsum.ports:in:tcp:443:0.0.0.0/0:drop", "hpsum.ports:in:tcp:8080:0.0.0.0/0:drop"]
+    assert plan(rules, restrict="none", restrict_ports=(443,)) == plan(rules, restrict_ports=())
+
+
+def test_a_drop_covers_only_families_with_accepts() -> None:
+    rules = [{"direction": "in", "port": 443, "peers": [SUM, "127.0.0.1", "::1"]},
+             {"direction": "in", "port": 80, "peers": ["2001:db8::/64"]}]
+    assert plan(rules, restrict="all_planned") == [
+        "hpsum.ports:in:tcp:80:2001:db8::/64:accept", "hpsum.ports:in:tcp:443:127.0.0.1/32:accept",
+        "hpsum.ports:in:tcp:443:198.18.0.10/32:accept", "hpsum.ports:in:tcp:443:::1/128:accept",
+        "hpsum.ports:in:tcp:80:::/0:drop", "hpsum.ports:in:tcp:443:0.0.0.0/0:drop", "hpsum.ports:in:tcp:443:::/0:drop"]
+    drops = [e for e in base.plan_entries(base.normalize_rules(rules, False), Options(restrict="all_planned"),
+                                          False, False) if e.kind == "drop"]
+    assert [(e.family, e.whole_family) for e in drops] == [(6, True), (4, True), (6, True)]
+    assert drops[1].describe() == "in 443/tcp: drop new IPv4 connections from other sources"
 
 
 def test_entries_stateless_outbound_filtered() -> None:
-    assert plan(outbound=True, stateless=True, management_sources=("198.18.0.1/32",), management_port=22) == [
+    assert plan(outbound=True, stateless=True, management_sources=("198.18.0.1/32",), management_port=22,
+                restrict="all_planned") == [
         "hpsum.ports:lo",
         "hpsum.ports:in:tcp:22:198.18.0.1/32:mgmt",
         "hpsum.ports:in:tcp:22:198.18.0.10/32:accept",
         "hpsum.ports:out:tcp:63001:198.18.0.10/32:accept",
         "hpsum.ports:in:tcp:22:198.18.0.10/32:reply",
         "hpsum.ports:out:tcp:63001:198.18.0.10/32:reply",
-        "hpsum.ports:in:tcp:22:any:drop",
+        "hpsum.ports:in:tcp:22:0.0.0.0/0:drop",
     ]
 
 
 def test_management_only_where_a_drop_could_hit_it() -> None:
     rules = [{"direction": "in", "port": 443, "peers": [SUM]}]
-    assert plan(rules, management_sources=("198.18.0.1/32",), management_port=22) == [
-        "hpsum.ports:in:tcp:443:198.18.0.10/32:accept", "hpsum.ports:in:tcp:443:any:drop"]
-    assert plan(rules, management_sources=("198.18.0.1/32",), management_port=443)[0] == \
+    assert plan(rules, management_sources=("198.18.0.1/32",), management_port=22, restrict_ports=(443,)) == [
+        "hpsum.ports:in:tcp:443:198.18.0.10/32:accept", "hpsum.ports:in:tcp:443:0.0.0.0/0:drop"]
+    assert plan(rules, management_sources=("198.18.0.1/32",), management_port=443, restrict_ports=(443,))[0] == \
         "hpsum.ports:in:tcp:443:198.18.0.1/32:mgmt"
 
 
 def test_no_restrict_and_allow_any_and_absent() -> None:
-    assert plan(restrict=False) == ["hpsum.ports:in:tcp:22:198.18.0.10/32:accept"]
-    assert plan(allow_any_source=True, outbound=True) == [
+    assert plan(restrict="none") == ["hpsum.ports:in:tcp:22:198.18.0.10/32:accept"]
+    assert plan(allow_any_source=True, outbound=True, restrict="all_planned") == [
         "hpsum.ports:in:tcp:22:any:accept", "hpsum.ports:out:tcp:63001:any:accept"]
     assert plan(state="absent") == []
 
@@ -103,7 +138,8 @@ def test_no_restrict_and_allow_any_and_absent() -> None:
 @pytest.mark.parametrize(
     "entry",
     [Entry("in", "tcp", 22, "198.18.0.10/32", "accept"), Entry("out", "udp", 137, "2001:db8::/64", "reply"),
-     Entry("in", "tcp", 22, "", "drop"), Entry("in", "tcp", 0, "", "lo"),
+     Entry("in", "tcp", 22, "", "drop"), Entry("in", "tcp", 0, "", "lo"), Entry("in", "tcp", 22, "::/0", "drop"),
+     Entry("in", "tcp", 22, "0.0.0.0/0", "drop"),
      Entry("in", "tcp", 22, "198.18.0.1/32", "mgmt")],
 )
 def test_key_round_trip_and_fits_comment(entry: Entry) -> None:
@@ -193,8 +229,9 @@ def test_fail_hook() -> None:
 
 def test_management_port_without_known_source_is_never_restricted() -> None:
     # no SSH_CONNECTION and no management_sources: dropping other sources of 22 could cut Ansible off
-    assert plan(management_port=22) == ["hpsum.ports:in:tcp:22:198.18.0.10/32:accept"]
-    result = base.HostFirewall(MemoryBackend(), RULES, Options(management_port=22), True).run()
+    assert plan(management_port=22, restrict="all_planned") == ["hpsum.ports:in:tcp:22:198.18.0.10/32:accept"]
+    result = base.HostFirewall(MemoryBackend(), RULES, Options(management_port=22, restrict="all_planned"),
+                               True).run()
     assert any(note.startswith("in 22/tcp: other sources are not dropped") for note in result["not_applied"])
 
 

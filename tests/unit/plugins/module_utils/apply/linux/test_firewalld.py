@@ -37,7 +37,7 @@ OURS = POLICIES + """hpsum_ports_in (active)
   egress-zones: HOST
   rich rules:
 \trule priority="-2" family="ipv4" source address="198.18.0.10/32" port port="22" protocol="tcp" accept
-\trule priority="-1" port port="22" protocol="tcp" drop
+\trule priority="-1" family="ipv4" port port="22" protocol="tcp" drop
 """
 LOCK_OUT = POLICIES + """lockout (active)
   priority: -1
@@ -45,11 +45,12 @@ LOCK_OUT = POLICIES + """lockout (active)
   ingress-zones: HOST
   egress-zones: ANY
 """
+ALL = Options(restrict="all_planned")
 ZONES = "public (active)\n  target: DROP\n  interfaces: eth0\n  services: ssh\n"
 RULES = [{"direction": "in", "port": 22, "peers": ["198.18.0.10"]},
          {"direction": "out", "port": 63001, "peers": ["198.18.0.10"]}]
 RICH_IN = [
-    'rule priority="-1" port port="22" protocol="tcp" drop',
+    'rule priority="-1" family="ipv4" port port="22" protocol="tcp" drop',
     'rule priority="-2" family="ipv4" source address="198.18.0.10/32" port port="22" protocol="tcp" accept',
 ]
 
@@ -72,14 +73,16 @@ def make(replay: t.Any, policies: str = POLICIES, files: t.Optional[dict] = None
 
 def test_policy_xml_is_valid_and_tagged() -> None:
     entries = [Entry("in", "tcp", 22, "198.18.0.1/32", "mgmt"), Entry("in", "tcp", 22, "2001:db8::1/128", "accept"),
-               Entry("in", "tcp", 22, "", "drop")]
+               Entry("in", "tcp", 22, "", "drop"), Entry("in", "tcp", 22, "::/0", "drop")]
     root = ET.fromstring(firewalld.policy_xml("input", entries))
     assert root.tag == "policy" and root.get("priority") == "-100" and root.get("target") == "CONTINUE"
     assert root.find("ingress-zone").get("name") == "ANY" and root.find("egress-zone").get("name") == "HOST"
     rules = root.findall("rule")
-    assert [r.get("priority") for r in rules] == ["-3", "-2", "-1"]
+    assert [r.get("priority") for r in rules] == ["-3", "-2", "-1", "-1"]
     assert rules[1].get("family") == "ipv6" and rules[1].find("source").get("address") == "2001:db8::1/128"
     assert rules[2].get("family") is None and rules[2].find("drop") is not None
+    # a drop of one family says so with the family attribute, without an address
+    assert rules[3].get("family") == "ipv6" and rules[3].find("source") is None
     out = ET.fromstring(firewalld.policy_xml("output", [Entry("out", "tcp", 63001, "198.18.0.10/32", "accept")]))
     assert out.find("ingress-zone").get("name") == "HOST"
     assert out.find("rule/destination").get("address") == "198.18.0.10/32"
@@ -91,7 +94,10 @@ def test_policy_xml_is_valid_and_tagged() -> None:
         (RICH_IN[1], "input", "hpsum.ports:in:tcp:22:198.18.0.10/32:accept"),
         ('rule priority="-2" family="ipv4" source address="198.18.0.10" port port="22" protocol="tcp" accept', "input",
          "hpsum.ports:in:tcp:22:198.18.0.10/32:accept"),
-        (RICH_IN[0], "input", "hpsum.ports:in:tcp:22:any:drop"),
+        (RICH_IN[0], "input", "hpsum.ports:in:tcp:22:0.0.0.0/0:drop"),
+        ('rule priority="-1" family="ipv6" port port="443" protocol="tcp" drop', "input",
+         "hpsum.ports:in:tcp:443:::/0:drop"),
+        ('rule priority="-1" port port="22" protocol="tcp" drop', "input", "hpsum.ports:in:tcp:22:any:drop"),
         ('rule priority="-3" family="ipv6" source address="2001:db8::1" port port="2222" protocol="tcp" accept',
          "input",
          "hpsum.ports:in:tcp:2222:2001:db8::1/128:mgmt"),
@@ -117,13 +123,13 @@ def test_open_host_check_real(replay: t.Any) -> None:
     be, runner = make(replay)
     # check reads once, the real run reads, reloads and reads back what firewalld loaded
     runner.table[(CMD, "--list-all-policies")] = [(0, POLICIES, ""), (0, POLICIES, ""), (0, OURS, "")]
-    check = HostFirewall(be, RULES, Options(), check_mode=True).run()
+    check = HostFirewall(be, RULES, ALL, check_mode=True).run()
     assert check["changed"] and check["files"] == [IN_XML] and runner.writes == []
     assert check["added"] == ["policy hpsum_ports_in",
-                              "policy hpsum_ports_in: hpsum.ports:in:tcp:22:198.18.0.10/32:accept",
-                              "policy hpsum_ports_in: hpsum.ports:in:tcp:22:any:drop"]
+                              "policy hpsum_ports_in: hpsum.ports:in:tcp:22:0.0.0.0/0:drop",
+                              "policy hpsum_ports_in: hpsum.ports:in:tcp:22:198.18.0.10/32:accept"]
     assert check["not_applied"] == ["out 63001/tcp: outbound is not filtered on this host"]
-    real = HostFirewall(be, RULES, Options(), check_mode=False).run()
+    real = HostFirewall(be, RULES, ALL, check_mode=False).run()
     assert real["diff"] == check["diff"]
     # the rich rules are read from the policy listing itself: one firewall-cmd call reads everything back
     assert runner.argvs()[-3:] == [(CMD, "--check-config"), (CMD, "--reload"), (CMD, "--list-all-policies")]
@@ -132,10 +138,10 @@ def test_open_host_check_real(replay: t.Any) -> None:
 
 
 def test_applied_is_not_changed_and_absent_removes(replay: t.Any) -> None:
-    entries = [Entry("in", "tcp", 22, "198.18.0.10/32", "accept"), Entry("in", "tcp", 22, "", "drop")]
+    entries = [Entry("in", "tcp", 22, "198.18.0.10/32", "accept"), Entry("in", "tcp", 22, "0.0.0.0/0", "drop")]
     be, runner = make(replay, policies=OURS, files={IN_XML: firewalld.policy_xml("input", entries)})
     runner.table[(CMD, "--list-all-policies")] = [(0, OURS, ""), (0, OURS, ""), (0, POLICIES, "")]
-    again = HostFirewall(be, RULES, Options(), check_mode=False).run()
+    again = HostFirewall(be, RULES, ALL, check_mode=False).run()
     assert again["changed"] is False
     assert (CMD, "--reload") not in runner.argvs()
     closed = HostFirewall(be, RULES, Options(state="absent"), check_mode=False).run()
@@ -149,7 +155,7 @@ def test_outbound_filtered_by_a_policy(replay: t.Any) -> None:
                 "port port=\"63001\" protocol=\"tcp\" accept\n")
     loaded = OURS.replace(POLICIES, LOCK_OUT) + ours_out
     runner.table[(CMD, "--list-all-policies")] = [(0, LOCK_OUT, ""), (0, loaded, "")]
-    result = HostFirewall(be, RULES, Options(), check_mode=False).run()
+    result = HostFirewall(be, RULES, ALL, check_mode=False).run()
     assert result["outbound_filtered"] and OUT_XML in runner.files
     assert "hpsum.ports:out:tcp:63001:198.18.0.10/32:accept" in "\n".join(result["added"])
 

@@ -39,7 +39,7 @@ RULES = [
     {"direction": "in", "protocol": "tcp", "port": 22, "peers": ["198.18.0.10"]},
     {"direction": "out", "protocol": "tcp", "port": 63001, "peers": ["198.18.0.10"]},
 ]
-OPTIONS = Options(management_sources=("198.18.0.1/32",), management_port=22)
+OPTIONS = Options(management_sources=("198.18.0.1/32",), management_port=22, restrict="all_planned")
 
 
 def live_after(save: str, script: str) -> str:
@@ -82,6 +82,9 @@ def make(save4: str, save6: str, file4: t.Optional[bytes], file6: t.Optional[byt
         (Entry("in", "tcp", 22, "", "drop"),
          '-A HPSUM_PORTS_IN -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m comment --comment '
          '"hpsum.ports:in:tcp:22:any:drop" -j DROP'),
+        (Entry("in", "tcp", 22, "0.0.0.0/0", "drop"),
+         '-A HPSUM_PORTS_IN -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m comment --comment '
+         '"hpsum.ports:in:tcp:22:0.0.0.0/0:drop" -j DROP'),
         (Entry("in", "tcp", 0, "", "lo"), '-A HPSUM_PORTS_IN -i lo -m comment --comment "hpsum.ports:lo" -j RETURN'),
     ],
 )
@@ -118,9 +121,10 @@ def test_locked_host_check_real_then_no_change(replay: t.Any) -> None:
     assert '-I INPUT 1 -m comment --comment "hpsum.ports:jump" -j HPSUM_PORTS_IN' in script4
     assert '-I OUTPUT 1 -m comment --comment "hpsum.ports:jump" -j HPSUM_PORTS_OUT' in script4
     assert script4[-1] == "COMMIT"
-    # v6 gets only what fits IPv6: the loopback return and the drop (no IPv4 peer)
-    script6 = dict(runner.calls)[(RESTORE6, "--noflush")]
-    assert "198.18.0" not in script6 and "hpsum.ports:in:tcp:22:any:drop" in script6
+    # v6 gets nothing: no peer is IPv6, so no accept and no drop there (IPv6 access stays as it was)
+    assert (RESTORE6, "--noflush") not in runner.argvs()
+    assert "hpsum.ports:in:tcp:22:0.0.0.0/0:drop" in "\n".join(script4)
+    script6 = ""
     # the boot file: foreign lines unchanged and in order, ours added
     v4 = runner.files[V4].decode().splitlines()
     assert [line for line in v4 if "HPSUM" not in line] == LOCKED_FILE.decode().splitlines()
@@ -146,8 +150,9 @@ def test_second_family_failure_rolls_back_the_first(replay: t.Any) -> None:
     script = iptables.restore_script(iptables.FilterTable(LOCKED), {
         "HPSUM_PORTS_IN": ['-A HPSUM_PORTS_IN -m comment --comment "hpsum.ports:lo" -j RETURN']})
     runner.table[(SAVE4, "-t", "filter")] = [(0, LOCKED, ""), (0, live_after(LOCKED, script), "")]
+    dual = [dict(RULES[0], peers=["198.18.0.10", "2001:db8::10"])]  # so that v6 has a change too
     with pytest.raises(SumPortsError, match="ip6tables-restore --noflush failed"):
-        HostFirewall(be, RULES, OPTIONS, check_mode=False).run()
+        HostFirewall(be, dual, OPTIONS, check_mode=False).run()
     restores4 = [data for argv, data in runner.calls if argv == (RESTORE4, "--noflush")]
     assert len(restores4) == 2  # the change, then the way back
     assert "-X HPSUM_PORTS_IN" in restores4[1] and "-D INPUT" in restores4[1]

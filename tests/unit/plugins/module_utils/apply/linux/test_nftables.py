@@ -28,7 +28,7 @@ RULES = [
     {"direction": "in", "protocol": "tcp", "port": 443, "peers": ["198.18.0.10", "2001:db8::10"]},
     {"direction": "out", "protocol": "tcp", "port": 63001, "peers": ["198.18.0.10"]},
 ]
-OPTIONS = Options(management_sources=("198.18.0.1/32",), management_port=22)
+OPTIONS = Options(management_sources=("198.18.0.1/32",), management_port=22, restrict="all_planned")
 FOREIGN_CONF = (b"#!/usr/sbin/nft -f\nflush ruleset\n\ntable inet filter {\n\tchain input {\n"
                 b"\t\ttype filter hook input priority 0; policy drop;\n\t}\n}\n")
 
@@ -48,6 +48,8 @@ def fixture(name: str) -> str:
          'ip daddr 198.18.0.10/32 tcp sport 443 ct state established accept comment '
          '"hpsum.ports:in:tcp:443:198.18.0.10/32:reply"'),
         (Entry("in", "tcp", 22, "", "drop"), 'tcp dport 22 ct state new drop comment "hpsum.ports:in:tcp:22:any:drop"'),
+        (Entry("in", "tcp", 22, "::/0", "drop"),
+         'meta nfproto ipv6 tcp dport 22 ct state new drop comment "hpsum.ports:in:tcp:22:::/0:drop"'),
         (Entry("in", "tcp", 0, "", "lo"), 'iifname "lo" return comment "hpsum.ports:lo"'),
     ],
 )
@@ -115,8 +117,9 @@ def test_applied_state_is_unchanged_and_absent_removes(replay: t.Any) -> None:
                                       Entry("in", "tcp", 22, "198.18.0.10/32", "accept"),
                                       Entry("in", "tcp", 443, "198.18.0.10/32", "accept"),
                                       Entry("in", "tcp", 443, "2001:db8::10/128", "accept"),
-                                      Entry("in", "tcp", 22, "", "drop"),
-                                      Entry("in", "tcp", 443, "", "drop")]}}})
+                                      Entry("in", "tcp", 22, "0.0.0.0/0", "drop"),
+                                      Entry("in", "tcp", 443, "0.0.0.0/0", "drop"),
+                                      Entry("in", "tcp", 443, "::/0", "drop")]}}})
     be, runner = backend(fixture("nft_locked_applied.json"), conf, replay)
     again = HostFirewall(be, RULES, OPTIONS, check_mode=False).run()
     assert again["changed"] is False and again["added"] == again["removed"] == []

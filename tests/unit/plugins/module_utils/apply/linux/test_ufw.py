@@ -84,6 +84,11 @@ def test_drops_are_address_halves() -> None:
     assert len(ufw.ufw_rules(Entry("in", "tcp", 22, "", "drop"), ipv6=False)) == 2
     assert ufw.ufw_rules(Entry("in", "tcp", 22, "2001:db8::1/128", "accept"), ipv6=False) == []
     assert ufw.ufw_rules(Entry("in", "tcp", 22, "", "accept"), ipv6=True) == [(4, "0.0.0.0/0"), (6, "::/0")]
+    assert ufw.ufw_rules(Entry("in", "tcp", 22, "::/0", "drop"), ipv6=True) == [(6, "::/1"), (6, "8000::/1")]
+    assert ufw.ufw_rules(Entry("in", "tcp", 22, "::/0", "drop"), ipv6=False) == []
+
+
+ALL = Options(restrict="all_planned")
 
 
 def test_parse_defaults() -> None:
@@ -92,19 +97,20 @@ def test_parse_defaults() -> None:
 
 def test_locked_check_real_check_real_absent(replay: t.Any) -> None:
     be, runner = make(replay)
-    check = HostFirewall(be, RULES, Options(), check_mode=True).run()
+    check = HostFirewall(be, RULES, ALL, check_mode=True).run()
     assert check["changed"] and check["outbound_filtered"] and runner.writes == []
+    # the drop covers IPv4 only: no peer is IPv6, so IPv6 keeps the access it had
     assert check["added"] == ["v4: hpsum.ports:in:tcp:22:198.18.0.10/32:accept",
                               "v4: hpsum.ports:out:tcp:63001:198.18.0.10/32:accept",
-                              "v4: hpsum.ports:in:tcp:22:any:drop", "v4: hpsum.ports:in:tcp:22:any:drop",
-                              "v6: hpsum.ports:in:tcp:22:any:drop", "v6: hpsum.ports:in:tcp:22:any:drop"]
-    real = HostFirewall(be, RULES, Options(), check_mode=False).run()
+                              "v4: hpsum.ports:in:tcp:22:0.0.0.0/0:drop", "v4: hpsum.ports:in:tcp:22:0.0.0.0/0:drop"]
+    real = HostFirewall(be, RULES, ALL, check_mode=False).run()
     assert real["diff"] == check["diff"] and runner.argvs().count((UFW, "reload")) == 1
     text = runner.files[V4].decode()
     # ours first, then the user's own rule, every foreign byte kept
     user_rule = "### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in\n"
     assert text.index("198.18.0.10") < text.index("0.0.0.0/1") < text.index(user_rule)
-    assert HostFirewall(be, RULES, Options(), check_mode=False).run()["changed"] is False
+    assert runner.files[V6] == USER6
+    assert HostFirewall(be, RULES, ALL, check_mode=False).run()["changed"] is False
     assert runner.argvs().count((UFW, "reload")) == 1
     closed = HostFirewall(be, RULES, Options(state="absent"), check_mode=False).run()
     assert closed["changed"] and runner.files[V4] == USER4 and runner.files[V6] == USER6
