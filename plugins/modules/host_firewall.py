@@ -33,7 +33,7 @@ description:
     transaction (per address family for iptables, the first put back if the second fails); firewalld writes
     its permanent files, checks them and reloads; ufw is rolled back from a copy of its files and C(ufw reload).
   - Never takes away access the host had. By default (O(restrict=sum_ports)) a planned port only gets accepts for
-    its peers: who could reach it before still can. Only the ports in O(restrict_ports) (SUM's own listening ports
+    its peers, and who could reach it before still can. Only the ports in O(restrict_ports) (SUM's own listening ports
     on a SUM server, which the P(hpsum.ports.sum_firewall#role) role passes) also drop new connections from other
     sources. A drop covers only the address families its port has accepts for, so a dual-stack host whose peers
     are IPv4 keeps its IPv6 access as it was.
@@ -66,9 +66,9 @@ options:
         accepts, so that the port answers only its peers even on a host whose firewall would otherwise accept
         everyone.
       - V(sum_ports) only the ports listed in O(restrict_ports) (SUM's own HTTP, HTTPS and FTP ports on a SUM
-        server: services that exist only for SUM). Every other planned port only gets accepts.
-      - V(all_planned) every planned C(in) port, including ports the host served before (SSH, WBEM, SMB...):
-        for the window, nobody but the peers and the management connection reaches them.
+        server, services that exist only for SUM). Every other planned port only gets accepts.
+      - V(all_planned) every planned C(in) port, including ports the host served before (SSH, WBEM, SMB...), so
+        that for the window nobody but the peers and the management connection reaches them.
       - V(none) only adds accepts.
       - A drop covers one address family, and only a family the port has peers in.
     type: str
@@ -98,9 +98,9 @@ options:
       - A deadline for the window, with O(state=present). At the deadline the host's own systemd removes exactly
         the collection's rules (host_firewall O(state=absent), from a copy of this module left on the host),
         without the controller, also after a reboot (a deadline missed while the host was off fires at boot).
-      - A duration (V(4h), V(90m), V(1h30m), V(45s), V(2d)) counts from the first run that set a deadline: a
+      - "A duration (V(4h), V(90m), V(1h30m), V(45s), V(2d)) counts from the first run that set a deadline; a
         later run with the same duration keeps the deadline it finds. An absolute time needs its zone
-        (V(2026-12-02T07:00:00Z), V(2026-12-02 08:00:00+01:00)); a different one is a change.
+        (V(2026-12-02T07:00:00Z), V(2026-12-02 08:00:00+01:00)); a different one is a change."
       - Omitted or empty, a deadline set earlier stays as it is. O(state=absent) cancels it (timer and files).
       - Needs systemd (a C(systemctl)). The schedule is a timer C(hpsum-ports-expire.timer) with its service in
         O(expiry_systemd_dir), and its files in O(expiry_state_dir); RV(expires_at) says when the window closes.

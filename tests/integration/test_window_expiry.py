@@ -11,7 +11,7 @@ No controller acts after that; at the deadline each host's own systemd removes t
 collection's rules, and every firewall view and boot file equals the one before the window,
 byte for byte, with nothing of the schedule left.
 
-Runs on the default lab; SUM_FIREWALL_LAB=tests/lab/labs/fw.yml points it at the firewall lab.
+Runs on the default lab, or the lab HPSUM_LAB_FILE names (tests/lab/labs/firewall.yml).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ SCHEDULE = ("ls -d /var/lib/hpsum_ports /etc/systemd/system/hpsum-ports-expire.*
 
 @pytest.fixture(scope="module")
 def lab() -> labutil.LabInfo:
-    return fw.lab_for("SUM_FIREWALL_LAB")
+    return labutil.require_lab()
 
 
 def schedule(host: str, lab: labutil.LabInfo) -> str:

@@ -51,6 +51,6 @@ def test_plan_yml_without_fact_injection_exports_the_same_flows(tmp_path: pathli
         out = tmp_path / inject
         run = _playbook("-i", "docs/examples/inventory", "playbooks/plan.yml", "-e", "sum_flows_dir=%s" % out,
                         ANSIBLE_INJECT_FACT_VARS=inject)
-        assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+        assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
         flows[inject] = (out / "flows.csv").read_text()
     assert flows["True"] == flows["False"] and flows["False"].count("\n") > 10
