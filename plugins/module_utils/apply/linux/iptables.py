@@ -284,13 +284,17 @@ class IptablesBackend(Backend):
                     if snapshot.files.get(path) != content:
                         self.runner.write(path, content)
                 hook.step_done("write boot files")
+            changing = []
             for family, table in sorted(tables.items()):
                 chains = target.extra["chains"][family]
                 current = {c: table.chain_rules(c) for c in CHAINS.values() if c in table.policies}
                 jumps = {(BASES[h], c) for h, c in CHAINS.items() if c in chains}
-                if current == chains and jumps == set(table.jumps()):
-                    continue
-                self._restore(family, restore_script(table, chains, hook.bad_rule and family == max(tables)))
+                if current != chains or jumps != set(table.jumps()):
+                    changing.append(family)
+            for family in changing:
+                # the test hook's bad rule goes into the last family restored (v4 when v6 has nothing to change)
+                bad = hook.bad_rule and family == changing[-1]
+                self._restore(family, restore_script(tables[family], target.extra["chains"][family], bad))
                 done.append(family)
                 hook.step_done("iptables-restore v%d" % family)
         except Exception:

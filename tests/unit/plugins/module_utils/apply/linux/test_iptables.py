@@ -188,3 +188,12 @@ def test_rules_file_round_trip(content: bytes) -> None:
         assert removed == content
     else:  # a filter block with the boot defaults was added for our chains; it stays
         assert removed.startswith(content + b"\n*filter\n")
+
+
+def test_bad_rule_hook_goes_into_the_last_family_restored(replay: t.Any) -> None:
+    # IPv4 peers only: v6 has nothing to change, so the hook's rule must go into the v4 transaction
+    be, runner = make(LOCKED, LOCKED, LOCKED_FILE, LOCKED_FILE, replay)
+    HostFirewall(be, RULES, OPTIONS, check_mode=False, hook=FailHook("bad_rule")).run()
+    restores = [(argv, data) for argv, data in runner.calls if argv[0].endswith("-restore")]
+    assert [argv for argv, _data in restores] == [(RESTORE4, "--noflush")]
+    assert "HPSUM_NO_SUCH_TARGET" in restores[0][1]
