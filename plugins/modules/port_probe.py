@@ -20,9 +20,20 @@ description:
   - Returns one result per pair, in order. V(open) means the connect completed. V(closed) means it
     was refused (the destination is reachable and nothing listens there, or a firewall there answers
     with a reset or an ICMP port unreachable, as C(iptables -j REJECT) does). V(filtered) means no
-    answer within O(timeout), an ICMP host, network or administratively prohibited unreachable, or
-    the probing host refused to send it (EPERM or EACCES, a prohibit route for one). V(error) is anything else (a name
-    that does not resolve, an address family the host lacks).
+    answer within O(timeout) (after O(retries)), an ICMP host, network, protocol or administratively
+    prohibited unreachable, or the probing host refused to send it (a prohibit or blackhole route, a
+    local policy). V(error) is anything else (a name that does not resolve, an address family the host lacks).
+  - On Linux the ICMP error's sender is read from the socket's error queue and returned as RV(results[].offender),
+    so a refusal by the destination, by a router or firewall in between, and by the probing host's own
+    firewall are told apart (an ICMPv6 administratively prohibited from the destination is
+    V(administratively prohibited), the same error from the probing host itself V(blocked on source)).
+  - A connect that timed out is tried again (O(retries)) before it is V(filtered), since hosts send ICMP errors at a
+    limited rate (Linux, by default, 6 at once and then one a second to one peer), so probing many rejected
+    ports of one host at once leaves some unanswered. The retries of a destination that answered other pairs
+    with ICMP errors start O(retry_pace) seconds apart, all within O(retry_window); when more of them are
+    left than that allows at O(retry_pace), the ones that stay silent are V(untested) with reason
+    V(icmp rate limit) rather than V(filtered). Destinations that sent no ICMP error (drops) are retried at once.
+  - Wall time is about O(timeout) x (1 + O(retries)), plus the pacing of the most rejected destination.
   - The probing host's own firewall looks the same from the socket as a remote one - a drop on output
     is a timeout (the kernel retries the SYN), a reject there a refusal or an ICMP unreachable.
   - A UDP pair (SUM's 137 and 138) is reported V(untested), since a TCP connect proves nothing about it.
@@ -68,10 +79,27 @@ options:
         type: str
   timeout:
     description:
-      - Seconds one connect may take before the pair is V(filtered). Also the floor of the whole run when
-        any pair is filtered by a silent drop.
+      - Seconds one connect may take before the pair is tried again or V(filtered). Also the floor of the whole
+        run (once per attempt) when any pair is filtered by a silent drop.
     type: float
     default: 3.0
+  retries:
+    description:
+      - How many times a pair that timed out is tried again before it is V(filtered), 0-5.
+    type: int
+    default: 1
+  retry_pace:
+    description:
+      - Seconds between the retries of one destination that answered other pairs with ICMP errors (its ICMP rate
+        limit). Linux hosts send one such error a second to one peer by default; a Linux router one every 2 seconds.
+    type: float
+    default: 1.0
+  retry_window:
+    description:
+      - Seconds within which the retries of one destination start, at most. A destination with more retries than
+        O(retry_window) / O(retry_pace) is paced faster, and its pairs that stay silent are V(untested).
+    type: float
+    default: 10.0
   concurrency:
     description:
       - How many connects may be in flight at once. Capped by the process's open-file limit.
@@ -132,8 +160,11 @@ results:
     reason:
       description:
         - Why. V(connected), V(refused), V(timeout), V(host unreachable), V(network unreachable),
-          V(blocked on source) (EPERM or EACCES on the probing host), V(udp),
-          V(resolve), V(socket), or the errno name of an unexpected error.
+          V(protocol unreachable), V(administratively prohibited) (an ICMP error from the destination or a host in
+          between, see RV(results[].offender)), V(blocked on source) (the probing host refused to send it, for a prohibit
+          route, a local policy or its own firewall's reject on output), V(blackhole route) (on the probing host),
+          V(icmp rate limit) (state V(untested), see O(retry_window)), V(udp), V(resolve), V(socket), or the errno
+          name of an unexpected error.
       type: str
       sample: timeout
     elapsed_ms:
@@ -152,6 +183,22 @@ results:
       description: The target's O(targets[].source), or V(null).
       type: str
       sample: 198.18.0.120
+    local_address:
+      description:
+        - The local address the kernel used as the connect's source (its choice, or O(targets[].source)), or V(null)
+          when the connect never started.
+      type: str
+      sample: 198.18.0.101
+    offender:
+      description:
+        - The address that sent the ICMP error which ended the connect (Linux), or V(null) (open, a reset, a timeout,
+          a refusal on the probing host before anything was sent).
+      type: str
+      sample: 198.18.0.102
+    attempts:
+      description: How many connects the pair took (2 when it was retried after a timeout; 0 for UDP).
+      type: int
+      sample: 1
 summary:
   description: How many results have each state; every state is present.
   returned: always
@@ -191,6 +238,9 @@ ARGUMENT_SPEC = {
     },
     "timeout": {"type": "float", "default": 3.0},
     "concurrency": {"type": "int", "default": 128},
+    "retries": {"type": "int", "default": 1},
+    "retry_pace": {"type": "float", "default": 1.0},
+    "retry_window": {"type": "float", "default": 10.0},
 }
 
 

@@ -12,10 +12,13 @@ from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
+import collections
 import errno
 import os
 import selectors
 import socket
+import struct
+import sys
 import time
 import typing as t
 
@@ -35,29 +38,56 @@ REASON_REFUSED = "refused"
 REASON_TIMEOUT = "timeout"
 REASON_HOST_UNREACHABLE = "host unreachable"
 REASON_NET_UNREACHABLE = "network unreachable"
+REASON_PROTOCOL_UNREACHABLE = "protocol unreachable"
+REASON_PROHIBITED = "administratively prohibited"
 REASON_BLOCKED_ON_SOURCE = "blocked on source"
+REASON_BLACKHOLE = "blackhole route"
+REASON_RATE_LIMITED = "icmp rate limit"
 REASON_UDP = "udp"
 REASON_RESOLVE = "resolve"
 REASON_SOCKET = "socket"
 
-# errno -> (state, reason). EPERM/EACCES on connect: the probing host refused to send (a
-# prohibit route, a local policy). Its own netfilter looks like a remote firewall instead: an
-# output drop is a timeout (TCP retries the SYN), an output reject ECONNREFUSED/EHOSTUNREACH.
+# errno -> (state, reason) of a connect that failed after it started (an answer from the network).
+# Linux turns ICMP unreachables into these: port -> ECONNREFUSED, host/admin-prohibited (v4) ->
+# EHOSTUNREACH, network -> ENETUNREACH, protocol -> ENOPROTOOPT, host unknown -> EHOSTDOWN, host
+# isolated -> ENONET, ICMPv6 administratively prohibited / reject route / policy -> EACCES.
+# Its own netfilter looks like a remote firewall: an output drop is a timeout (TCP retries the
+# SYN), an output reject an ICMP error from the host itself (the offender, see _icmp_origin).
 _ERRNO_STATES: t.Dict[int, t.Tuple[str, str]] = {
     0: (OPEN, REASON_CONNECTED),
     errno.ECONNREFUSED: (CLOSED, REASON_REFUSED),
     errno.ECONNRESET: (CLOSED, REASON_REFUSED),
     errno.ETIMEDOUT: (FILTERED, REASON_TIMEOUT),
     errno.EHOSTUNREACH: (FILTERED, REASON_HOST_UNREACHABLE),
+    errno.EHOSTDOWN: (FILTERED, REASON_HOST_UNREACHABLE),
     errno.ENETUNREACH: (FILTERED, REASON_NET_UNREACHABLE),
+    errno.ENOPROTOOPT: (FILTERED, REASON_PROTOCOL_UNREACHABLE),
+    errno.EPERM: (FILTERED, REASON_PROHIBITED),
+    errno.EACCES: (FILTERED, REASON_PROHIBITED),
+}
+if hasattr(errno, "ENONET"):
+    _ERRNO_STATES[errno.ENONET] = (FILTERED, REASON_HOST_UNREACHABLE)
+# errno -> (state, reason) of a connect refused at once, before any packet left: the probing host's
+# own routing or policy (a prohibit route: EACCES; a blackhole route: EINVAL; unreachable route:
+# EHOSTUNREACH). nmap calls all of these filtered.
+_LOCAL_STATES: t.Dict[int, t.Tuple[str, str]] = {
     errno.EPERM: (FILTERED, REASON_BLOCKED_ON_SOURCE),
     errno.EACCES: (FILTERED, REASON_BLOCKED_ON_SOURCE),
+    errno.EINVAL: (FILTERED, REASON_BLACKHOLE),
 }
 _IN_PROGRESS = (errno.EINPROGRESS, errno.EALREADY, errno.EWOULDBLOCK, errno.EINTR)
 
 MAX_TIMEOUT = 3600.0
+MAX_RETRIES = 5
 # File descriptors kept free for the interpreter and Ansible's own plumbing.
 _FD_RESERVE = 64
+
+# Linux's extended socket errors: the ICMP error that ended a connect, and who sent it.
+_IP_RECVERR = 11
+_IPV6_RECVERR = 25
+_MSG_ERRQUEUE = 0x2000
+_EE_ORIGIN_ICMP = (2, 3)  # SO_EE_ORIGIN_ICMP, SO_EE_ORIGIN_ICMP6
+_RECVERR = sys.platform.startswith("linux")
 
 
 class Target(t.NamedTuple):
@@ -70,8 +100,11 @@ class Target(t.NamedTuple):
     source: t.Optional[str] = None
 
 
-def classify_errno(code: int) -> t.Tuple[str, str]:
-    """The (state, reason) of a finished connect whose error number is ``code``."""
+def classify_errno(code: int, immediate: bool = False) -> t.Tuple[str, str]:
+    """The (state, reason) of a finished connect whose error number is ``code``;
+    ``immediate``: the connect call itself failed (the probing host refused to send)."""
+    if immediate and code in _LOCAL_STATES:
+        return _LOCAL_STATES[code]
     if code in _ERRNO_STATES:
         return _ERRNO_STATES[code]
     return ERROR, errno.errorcode.get(code, str(code))
@@ -93,12 +126,19 @@ def validate_targets(raw: t.Iterable[t.Mapping[str, t.Any]]) -> t.List[Target]:
     return targets
 
 
-def validate_limits(timeout: float, concurrency: int) -> None:
-    """Reject a timeout or a concurrency limit that cannot work."""
+def validate_limits(timeout: float, concurrency: int, retries: int = 1, retry_pace: float = 1.0,
+                    retry_window: float = 10.0) -> None:
+    """Reject a timeout, concurrency limit or retry setting that cannot work."""
     if not 0 < timeout <= MAX_TIMEOUT:
         raise option_error("timeout", timeout, "is outside 0-%d seconds (exclusive of 0)" % MAX_TIMEOUT)
     if not 1 <= concurrency <= 65535:
         raise option_error("concurrency", concurrency, "is outside 1-65535")
+    if not 0 <= retries <= MAX_RETRIES:
+        raise option_error("retries", retries, "is outside 0-%d" % MAX_RETRIES)
+    if not 0 <= retry_pace <= MAX_TIMEOUT:
+        raise option_error("retry_pace", retry_pace, "is outside 0-%d seconds" % MAX_TIMEOUT)
+    if not 0 <= retry_window <= MAX_TIMEOUT:
+        raise option_error("retry_window", retry_window, "is outside 0-%d seconds" % MAX_TIMEOUT)
 
 
 def effective_concurrency(concurrency: int) -> int:
@@ -115,7 +155,8 @@ def effective_concurrency(concurrency: int) -> int:
 
 
 def _result(target: Target, state: str, reason: str, elapsed: float, error: t.Optional[str] = None,
-            resolved: t.Optional[str] = None) -> t.Dict[str, t.Any]:
+            resolved: t.Optional[str] = None, local: t.Optional[str] = None, offender: t.Optional[str] = None,
+            attempts: int = 1) -> t.Dict[str, t.Any]:
     return {
         "id": target.id,
         "address": target.address,
@@ -127,6 +168,9 @@ def _result(target: Target, state: str, reason: str, elapsed: float, error: t.Op
         "error": error,
         "resolved": resolved,
         "source": target.source,
+        "local_address": local,
+        "offender": offender,
+        "attempts": attempts,
     }
 
 
@@ -144,81 +188,186 @@ def _resolve(target: Target) -> t.Tuple[int, t.Any]:
     raise socket.gaierror("no address")  # pragma: no cover - the loop returns or raises
 
 
+def _icmp_origin(sock: socket.socket) -> t.Optional[str]:
+    """The address that sent the ICMP error which ended this connect (Linux), or None (a reset,
+    a timeout, or no error queue): the probing host itself for its own output reject, the
+    destination for its firewall's reject, a router or firewall in between otherwise."""
+    if not _RECVERR:
+        return None
+    try:
+        _data, ancillary, _flags, _addr = sock.recvmsg(1, 512, _MSG_ERRQUEUE)
+    except OSError:
+        return None
+    for _level, _type, data in ancillary:
+        if len(data) < 24:
+            continue
+        origin = data[4]
+        if origin not in _EE_ORIGIN_ICMP:
+            continue
+        family = struct.unpack("=H", data[16:18])[0]
+        if family == socket.AF_INET:
+            return socket.inet_ntop(socket.AF_INET, data[20:24])
+        if family == socket.AF_INET6 and len(data) >= 40:
+            return socket.inet_ntop(socket.AF_INET6, data[24:40])
+    return None
+
+
 class _Pending(t.NamedTuple):
     index: int
     target: Target
     sock: socket.socket
     started: float
     resolved: str
+    local: t.Optional[str]
+
+
+class _Job(t.NamedTuple):
+    index: int
+    target: Target
+    not_before: float
 
 
 def probe(targets: t.Sequence[Target], timeout: float = 3.0, concurrency: int = 128,
-          clock: t.Callable[[], float] = time.monotonic) -> t.List[t.Dict[str, t.Any]]:
+          clock: t.Callable[[], float] = time.monotonic, retries: int = 1, retry_pace: float = 1.0,
+          retry_window: float = 10.0) -> t.List[t.Dict[str, t.Any]]:
     """Connect to every TCP target, at most ``concurrency`` at once; one result per target, in order.
 
     UDP targets are not probed: a TCP connect proves nothing about them (state ``untested``).
-    A connect that neither completes nor fails within ``timeout`` seconds is ``filtered``.
+    A connect that neither completes nor fails within ``timeout`` seconds is tried again
+    (``retries`` times) before it is ``filtered``: a host that rejects with ICMP errors sends
+    them at a limited rate (Linux: 6 at once, then one a second to one peer), so the retries
+    of such a destination start ``retry_pace`` seconds apart, all of them within ``retry_window``
+    seconds; a retry that could not be paced that slowly and still timed out is ``untested``
+    (reason ``icmp rate limit``), not ``filtered``. Destinations that sent no ICMP error are
+    retried at once.
     """
-    validate_limits(timeout, concurrency)
+    validate_limits(timeout, concurrency, retries, retry_pace, retry_window)
     limit = effective_concurrency(concurrency)
     results: t.List[t.Optional[t.Dict[str, t.Any]]] = [None] * len(targets)
-    queue = []
+    jobs = []
     for index, target in enumerate(targets):
         if target.protocol != "tcp":
             results[index] = _result(target, UNTESTED, REASON_UDP, 0.0,
-                                     "a TCP connect cannot prove a %s port" % target.protocol.upper())
+                                     "a TCP connect cannot prove a %s port" % target.protocol.upper(), attempts=0)
         else:
-            queue.append((index, target))
-    queue.reverse()  # pop() from the end keeps input order
+            jobs.append(_Job(index, target, 0.0))
+    last_icmp: t.Dict[str, float] = {}
+    _wave(jobs, timeout, limit, clock, results, 1, last_icmp)
+    for attempt in range(2, retries + 2):
+        jobs, crowded = _retry_jobs(targets, results, clock(), retry_pace, retry_window, last_icmp)
+        if not jobs:
+            break
+        _wave(jobs, timeout, limit, clock, results, attempt, last_icmp)
+        for job in jobs:
+            result = results[job.index]
+            if result is not None and result["reason"] == REASON_TIMEOUT and result["resolved"] in crowded:
+                result.update(state=UNTESTED, reason=REASON_RATE_LIMITED, error=(
+                    "no answer within %gs (%d attempts) while %s answered other ports with ICMP errors, more of "
+                    "them than its ICMP rate limit lets through within retry_window (%gs): probe fewer of its "
+                    "ports in one call or raise retry_window" % (timeout, attempt, result["resolved"], retry_window)))
+    return t.cast(t.List[t.Dict[str, t.Any]], results)
+
+
+def _retry_jobs(targets: t.Sequence[Target], results: t.Sequence[t.Optional[t.Dict[str, t.Any]]], now: float,
+                pace: float, window: float, last_icmp: t.Mapping[str, float]) -> t.Tuple[t.List[_Job], t.Set[str]]:
+    """The timed-out pairs to try again, paced per destination that answered with ICMP errors (the
+    first one pace after its last ICMP error); and the destinations paced faster than ``pace``."""
+    icmp: t.Set[str] = set()
+    timed_out: t.Dict[str, t.List[int]] = collections.OrderedDict()
+    for index, result in enumerate(results):
+        if result is None or result["state"] == UNTESTED:
+            continue
+        if result["reason"] == REASON_TIMEOUT:
+            timed_out.setdefault(result["resolved"], []).append(index)
+        elif result["offender"] or (not _RECVERR and result["state"] in (CLOSED, FILTERED)):
+            icmp.add(result["resolved"])
+    jobs = []
+    crowded = set()
+    for address, indices in timed_out.items():
+        step, first = 0.0, now
+        if address in icmp:
+            step = min(pace, window / len(indices))
+            if step < pace:
+                crowded.add(address)
+            first = max(now, last_icmp.get(address, now) + step)
+        for position, index in enumerate(indices):
+            jobs.append(_Job(index, targets[index], first + position * step))
+    jobs.sort(key=lambda job: job.not_before)
+    return jobs, crowded
+
+
+def _wave(jobs: t.Sequence[_Job], timeout: float, limit: int, clock: t.Callable[[], float],
+          results: t.List[t.Optional[t.Dict[str, t.Any]]], attempt: int, last_icmp: t.Dict[str, float]) -> None:
+    """Run ``jobs`` (sorted by start time), at most ``limit`` connects in flight; fills ``results`` and
+    ``last_icmp`` (destination -> when it last answered with an ICMP error)."""
+    queue = list(reversed(jobs))  # pop() from the end keeps the order
     selector = selectors.DefaultSelector()
     inflight: t.Dict[int, _Pending] = {}
     try:
         while queue or inflight:
-            while queue and len(inflight) < limit:
-                index, target = queue.pop()
-                pending = _start(index, target, clock, results)
+            now = clock()
+            while queue and len(inflight) < limit and queue[-1].not_before <= now:
+                job = queue.pop()
+                pending = _start(job.index, job.target, clock, results, attempt)
                 if pending is not None:
                     inflight[pending.sock.fileno()] = pending
                     selector.register(pending.sock, selectors.EVENT_WRITE)
-            if not inflight:
+            wake = [p.started + timeout for p in inflight.values()]
+            if queue and len(inflight) < limit:
+                wake.append(queue[-1].not_before)
+            if not wake:
                 continue
-            now = clock()
-            first_deadline = min(p.started for p in inflight.values()) + timeout
-            for key, _events in selector.select(max(0.0, first_deadline - now)):
+            if not inflight:
+                time.sleep(max(0.0, min(wake) - now))
+                continue
+            for key, _events in selector.select(max(0.0, min(wake) - now)):
                 pending = inflight.pop(key.fd)
                 selector.unregister(pending.sock)
                 code = pending.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                _finish(pending, code, clock(), results)
+                _finish(pending, code, clock(), results, attempt)
+                if results[pending.index]["offender"]:
+                    last_icmp[pending.resolved] = clock()
             now = clock()
             for fd in [fd for fd, p in inflight.items() if now - p.started >= timeout]:
                 pending = inflight.pop(fd)
                 selector.unregister(pending.sock)
                 pending.sock.close()
+                tries = "" if attempt == 1 else " (%d attempts)" % attempt
                 results[pending.index] = _result(pending.target, FILTERED, REASON_TIMEOUT, now - pending.started,
-                                                 "no answer within %gs" % timeout, pending.resolved)
+                                                 "no answer within %gs%s" % (timeout, tries), pending.resolved,
+                                                 pending.local, attempts=attempt)
     finally:
         for pending in inflight.values():
             pending.sock.close()
         selector.close()
-    return t.cast(t.List[t.Dict[str, t.Any]], results)
 
 
 def _start(index: int, target: Target, clock: t.Callable[[], float],
-           results: t.List[t.Optional[t.Dict[str, t.Any]]]) -> t.Optional[_Pending]:
+           results: t.List[t.Optional[t.Dict[str, t.Any]]], attempt: int = 1) -> t.Optional[_Pending]:
     """Begin one non-blocking connect; record the result at once when it finishes synchronously."""
     started = clock()
     try:
         family, sockaddr = _resolve(target)
     except (socket.gaierror, UnicodeError) as exc:
-        results[index] = _result(target, ERROR, REASON_RESOLVE, clock() - started, "cannot resolve: %s" % exc)
+        results[index] = _result(target, ERROR, REASON_RESOLVE, clock() - started, "cannot resolve: %s" % exc,
+                                 attempts=attempt)
         return None
     resolved = sockaddr[0]
     try:
         sock = socket.socket(family, socket.SOCK_STREAM)
     except OSError as exc:
-        results[index] = _result(target, ERROR, REASON_SOCKET, clock() - started, "socket: %s" % exc, resolved)
+        results[index] = _result(target, ERROR, REASON_SOCKET, clock() - started, "socket: %s" % exc, resolved,
+                                 attempts=attempt)
         return None
     sock.setblocking(False)
+    if _RECVERR:
+        try:
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, _IPV6_RECVERR, 1)
+            else:
+                sock.setsockopt(socket.IPPROTO_IP, _IP_RECVERR, 1)
+        except OSError:  # pragma: no cover - a kernel without extended errors
+            pass
     if target.source:
         try:
             # Prove the path from one given local address (a host's management address, rule 8).
@@ -226,21 +375,39 @@ def _start(index: int, target: Target, clock: t.Callable[[], float],
         except OSError as exc:
             sock.close()
             results[index] = _result(target, ERROR, REASON_SOCKET, clock() - started,
-                                     "cannot use source address %s: %s" % (target.source, exc), resolved)
+                                     "cannot use source address %s: %s" % (target.source, exc), resolved,
+                                     attempts=attempt)
             return None
     code = sock.connect_ex(sockaddr)
-    pending = _Pending(index, target, sock, started, resolved)
+    local = _local_address(sock)
+    pending = _Pending(index, target, sock, started, resolved, local)
     if code in _IN_PROGRESS:
         return pending
-    _finish(pending, code, clock(), results)
+    _finish(pending, code, clock(), results, attempt, immediate=True)
     return None
 
 
-def _finish(pending: _Pending, code: int, now: float, results: t.List[t.Optional[t.Dict[str, t.Any]]]) -> None:
+def _local_address(sock: socket.socket) -> t.Optional[str]:
+    """The address the kernel chose as this connect's source (None before it chose one)."""
+    try:
+        address = sock.getsockname()[0]
+    except OSError:
+        return None
+    return None if address in ("0.0.0.0", "::") else address
+
+
+def _finish(pending: _Pending, code: int, now: float, results: t.List[t.Optional[t.Dict[str, t.Any]]],
+            attempt: int, immediate: bool = False) -> None:
+    offender = None if immediate or code == 0 else _icmp_origin(pending.sock)
     pending.sock.close()
-    state, reason = classify_errno(code)
+    state, reason = classify_errno(code, immediate)
+    if reason == REASON_PROHIBITED and offender is not None and offender == pending.local:
+        reason = REASON_BLOCKED_ON_SOURCE  # the probing host's own firewall rejected it on output
     error = None if code == 0 else "%s: %s" % (errno.errorcode.get(code, code), os.strerror(code))
-    results[pending.index] = _result(pending.target, state, reason, now - pending.started, error, pending.resolved)
+    if offender is not None and error:
+        error += " (ICMP from %s)" % offender
+    results[pending.index] = _result(pending.target, state, reason, now - pending.started, error, pending.resolved,
+                                     pending.local, offender, attempt)
 
 
 def summarize(results: t.Iterable[t.Mapping[str, t.Any]]) -> t.Dict[str, int]:
@@ -256,9 +423,13 @@ def run_probe(params: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     targets = validate_targets(params.get("targets") or [])
     timeout = float(params.get("timeout", 3.0))
     concurrency = int(params.get("concurrency", 128))
-    validate_limits(timeout, concurrency)
+    retries = int(params.get("retries", 1))
+    retry_pace = float(params.get("retry_pace", 1.0))
+    retry_window = float(params.get("retry_window", 10.0))
+    validate_limits(timeout, concurrency, retries, retry_pace, retry_window)
     started = time.monotonic()
-    results = probe(targets, timeout=timeout, concurrency=concurrency)
+    results = probe(targets, timeout=timeout, concurrency=concurrency, retries=retries, retry_pace=retry_pace,
+                    retry_window=retry_window)
     return {
         "changed": False,
         "results": results,

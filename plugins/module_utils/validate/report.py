@@ -211,15 +211,61 @@ def fix_for(path: Path, result: t.Mapping[str, t.Any], plans: Plans,
         return ("nothing listens on %s (%s) port %s/%s: start %s there; or the firewall on %s rejects it (REJECT: "
                 "%s)%s.%s" % (dst, dst_addr, port, proto, service, dst, open_on_dst, outbound, web_ui))
     if state == "filtered":
+        offender = result.get("offender")
         if reason == "blocked on source":
-            return ("%s refused to send it (a prohibit route or a local policy on %s): fix the routing or policy "
-                    "on %s for %s (flow %s).%s" % (src, src, src, dst_addr, _flow(path, src_addr), web_ui))
-        if reason == "network unreachable":
-            return ("%s has no route to %s: fix the routing on %s or in the network (flow %s).%s"
+            how = ("its own firewall rejected it on output" if offender else
+                   "a prohibit route or a local policy on %s" % src)
+            return ("%s refused to send it (%s): fix the firewall, routing or policy on %s for %s (flow %s).%s"
+                    % (src, how, src, dst_addr, _flow(path, src_addr), web_ui))
+        if reason == "blackhole route":
+            return ("%s has a blackhole route towards %s: fix the routing on %s (flow %s).%s"
                     % (src, dst_addr, src, _flow(path, src_addr), web_ui))
-        how = "rejected with an ICMP unreachable" if reason == "host unreachable" else "dropped (no answer)"
+        if reason == "network unreachable":
+            by = " (ICMP from %s)" % offender if offender else ""
+            return ("%s has no route to %s%s: fix the routing on %s or in the network (flow %s).%s"
+                    % (src, dst_addr, by, src, _flow(path, src_addr), web_ui))
+        if offender and offender == result.get("local_address"):
+            return ("%s answered it itself (ICMP %s from %s): %s does not answer on the local network (down, or a "
+                    "wrong address), or the firewall on %s rejects it on output (allow %s/%s out to %s there).%s"
+                    % (src, reason, offender, dst_addr, src, port, proto, dst_addr, web_ui))
+        if offender and offender not in (dst_addr, src_addr) and reason != "timeout":
+            # An ICMP error from a third address: a router or firewall in between refused it.
+            how = _ICMP_HOW.get(reason, reason)
+            return "%s by %s, between %s and %s: %s.%s" % (how, offender, src, dst, flow, web_ui)
+        how = _ICMP_HOW.get(reason, "dropped (no answer)")
+        if offender == dst_addr:
+            return ("%s by %s itself: the firewall on %s (%s).%s" % (how, dst, dst, open_on_dst, web_ui))
         return ("%s: the firewall on %s (%s)%s, or %s.%s" % (how, dst, open_on_dst, outbound, flow, web_ui))
     return "the probe on %s failed: %s" % (src, result.get("error") or reason)
+
+
+_ICMP_HOW = {
+    "host unreachable": "rejected with an ICMP unreachable",
+    "administratively prohibited": "rejected with an ICMP administratively prohibited",
+    "protocol unreachable": "rejected with an ICMP protocol unreachable",
+}
+
+
+def source_mismatch(path: Path, result: t.Mapping[str, t.Any], plans: Plans) -> t.Optional[t.Dict[str, t.Any]]:
+    """For a node -> SUM server probe from the kernel's choice of source: the local address it used when
+    that is none of the node's planned addresses (SUM's firewall accepts the callback only from those)."""
+    used = result.get("local_address")
+    if path["kind"] != CALLBACK or path["source_address"] or not used:
+        return None
+    planned = list((plans.get(path["node"]) or {}).get("addresses") or [])
+    if not planned or used in planned:
+        return None
+    node, server, dst_addr = path["node"], path["destination"], path["destination_address"]
+    return {
+        "used": used, "planned": planned,
+        "fix": ("%s reached %s (%s) from %s, which is not a planned address of %s (%s): SUM's firewall accepts its "
+                "callbacks only from the planned address, so they are dropped although every rule looks right. Fix "
+                "one of: plan %s as %s's management address (sum_mgmt_address: %s, then apply the plan again); or "
+                "route %s's traffic to %s from %s (for example: ip route replace %s via <gateway> src %s, or "
+                "ip route replace %s dev <interface> src %s)."
+                % (node, server, dst_addr, used, node, ", ".join(planned), used, node, used, node, dst_addr,
+                   planned[0], dst_addr, planned[0], dst_addr, planned[0])),
+    }
 
 
 def _first_address(plans: Plans, host: str) -> str:
@@ -268,9 +314,14 @@ def build_report(paths: t.Sequence[Path], probes: t.Mapping[str, t.Optional[t.Ma
         listening = _listener_view(listeners, path["destination"], path["port"]) \
             if path["kind"] in (CALLBACK, LOOPBACK) else {"listening": None}
         row.update(state=result.get("state"), state_reason=result.get("reason"), error=result.get("error"),
-                   elapsed_ms=result.get("elapsed_ms"), listening=listening["listening"])
+                   elapsed_ms=result.get("elapsed_ms"), listening=listening["listening"],
+                   local_address=result.get("local_address"), offender=result.get("offender"),
+                   attempts=result.get("attempts"))
+        row["source_mismatch"] = source_mismatch(path, result, plans)
         row["fix"] = fix_for(path, result, plans, listening)
-        row["broken"] = row["state"] in FAILING_STATES
+        if row["source_mismatch"]:
+            row["fix"] = " ".join(part for part in (row["source_mismatch"]["fix"], row["fix"]) if part)
+        row["broken"] = row["state"] in FAILING_STATES or bool(row["source_mismatch"])
         row["failed"] = row["broken"] and path["required"]
         rows.append(row)
     counts = collections.OrderedDict((s, 0) for s in ("open", "closed", "filtered", "error", "untested"))
@@ -299,8 +350,16 @@ def _column(row: t.Mapping[str, t.Any]) -> str:
     return "%s %s/%s%s" % (arrow, row["port"], row["protocol"], where)
 
 
+def _state_text(row: t.Mapping[str, t.Any]) -> str:
+    """The row's state, with the source address it really used when that was not a planned one."""
+    mismatch = row.get("source_mismatch")
+    if mismatch:
+        return "%s from %s (not planned)" % (row["state"], mismatch["used"])
+    return str(row["state"])
+
+
 def _cell(row: t.Mapping[str, t.Any]) -> str:
-    state = row["state"]
+    state = _state_text(row)
     text = "**%s**" % state if row["failed"] else state
     if not row["required"]:
         text += " (optional)"
@@ -360,7 +419,7 @@ def _describe(row: t.Mapping[str, t.Any]) -> str:
     src_addr = row["source_address"]
     return "%s%s -> %s %s %s/%s, %s (%s)" % (
         row["source"], " (from %s)" % src_addr if src_addr else "", row["destination"], row["destination_address"],
-        row["port"], row["protocol"], row["state"], row.get("state_reason") or "")
+        row["port"], row["protocol"], _state_text(row), row.get("state_reason") or "")
 
 
 def render_junit(report: t.Mapping[str, t.Any]) -> str:
@@ -380,7 +439,7 @@ def render_junit(report: t.Mapping[str, t.Any]) -> str:
             if row["failed"]:
                 counts["failures"] += 1
                 failure = ET.SubElement(case, "failure", type=str(row["state"]),
-                                        message="%s (%s)" % (row["state"], row.get("state_reason")))
+                                        message="%s (%s)" % (_state_text(row), row.get("state_reason")))
                 failure.text = row["fix"]
             elif row["state"] == "untested" or row["broken"]:
                 counts["skipped"] += 1

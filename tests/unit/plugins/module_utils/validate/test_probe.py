@@ -26,14 +26,32 @@ from ansible_collections.hpsum.ports.plugins.module_utils.validate.probe import 
         (errno.ETIMEDOUT, ("filtered", "timeout")),
         (errno.EHOSTUNREACH, ("filtered", "host unreachable")),
         (errno.ENETUNREACH, ("filtered", "network unreachable")),
-        (errno.EPERM, ("filtered", "blocked on source")),
-        (errno.EACCES, ("filtered", "blocked on source")),
+        (errno.ENOPROTOOPT, ("filtered", "protocol unreachable")),
+        (errno.EHOSTDOWN, ("filtered", "host unreachable")),
+        (errno.EPERM, ("filtered", "administratively prohibited")),
+        (errno.EACCES, ("filtered", "administratively prohibited")),
+        (errno.EINVAL, ("error", "EINVAL")),
         (errno.EADDRNOTAVAIL, ("error", "EADDRNOTAVAIL")),
         (errno.EAFNOSUPPORT, ("error", "EAFNOSUPPORT")),
     ],
 )
 def test_classify_errno(code: int, expected: t.Tuple[str, str]) -> None:
     assert probe.classify_errno(code) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        (errno.EPERM, ("filtered", "blocked on source")),
+        (errno.EACCES, ("filtered", "blocked on source")),
+        (errno.EINVAL, ("filtered", "blackhole route")),
+        (errno.EHOSTUNREACH, ("filtered", "host unreachable")),
+        (errno.ECONNREFUSED, ("closed", "refused")),
+    ],
+)
+def test_classify_errno_of_a_connect_refused_at_once(code: int, expected: t.Tuple[str, str]) -> None:
+    """A connect that fails in the call itself never left the probing host: its own route or policy."""
+    assert probe.classify_errno(code, immediate=True) == expected
 
 
 @pytest.mark.parametrize(
@@ -144,7 +162,9 @@ def test_run_probe_shape() -> None:
     assert out["summary"]["open"] == 1
     assert out["concurrency"] == 4
     assert set(out["results"][0]) == {"id", "address", "port", "protocol", "state", "reason", "elapsed_ms",
-                                      "error", "resolved", "source"}
+                                      "error", "resolved", "source", "local_address", "offender", "attempts"}
+    assert out["results"][0]["local_address"] == "127.0.0.1"
+    assert out["results"][0]["attempts"] == 1
 
 
 def test_effective_concurrency_capped_by_open_file_limit() -> None:
@@ -168,7 +188,7 @@ for port in spec["listen"]:
 targets = [probe.Target(a, p, id=i) for a, p, i in spec["targets"]]
 import time
 start = time.monotonic()
-res = probe.probe(targets, timeout=spec["timeout"], concurrency=spec["concurrency"])
+res = probe.probe(targets, timeout=spec["timeout"], concurrency=spec["concurrency"], **spec["options"])
 print(json.dumps({"results": res, "wall": time.monotonic() - start}))
 """
 
@@ -197,15 +217,16 @@ def netns() -> t.Iterator[str]:
                 "dev", "va-u0", "nud", "permanent")
         _ip("-n", name, "route", "add", "unreachable", "198.18.0.97/32")
         _ip("-n", name, "route", "add", "prohibit", "198.18.0.98/32")
+        _ip("-n", name, "route", "add", "blackhole", "198.18.0.96/32")
         yield name
     finally:
         subprocess.run(["ip", "netns", "del", name], check=False, capture_output=True)
 
 
 def _probe_in(netns: str, targets: t.List[t.Tuple[str, int, str]], timeout: float, concurrency: int = 16,
-              listen: t.Sequence[int] = ()) -> t.Dict[str, t.Any]:
+              listen: t.Sequence[int] = (), **options: t.Any) -> t.Dict[str, t.Any]:
     spec = {"targets": targets, "timeout": timeout, "concurrency": concurrency, "listen": list(listen),
-            "self": "198.18.0.126"}
+            "self": "198.18.0.126", "options": options}
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     out = subprocess.run(["ip", "netns", "exec", netns, sys.executable, "-c", NETNS_PROBE, json.dumps(spec)],
                          check=True, capture_output=True, text=True, env=env).stdout
@@ -219,7 +240,8 @@ def test_filtered_states_in_netns(netns: str) -> None:
         ("198.18.0.99", 22, "dropped"),
         ("198.18.0.97", 22, "unreachable"),
         ("198.18.0.98", 22, "prohibited"),
-    ], timeout=0.4, listen=[8443])
+        ("198.18.0.96", 22, "blackhole"),
+    ], timeout=0.4, listen=[8443], retries=0)
     got = {r["id"]: (r["state"], r["reason"]) for r in out["results"]}
     assert got == {
         "self-open": ("open", "connected"),
@@ -227,6 +249,7 @@ def test_filtered_states_in_netns(netns: str) -> None:
         "dropped": ("filtered", "timeout"),
         "unreachable": ("filtered", "host unreachable"),
         "prohibited": ("filtered", "blocked on source"),
+        "blackhole": ("filtered", "blackhole route"),
     }
     dropped = next(r for r in out["results"] if r["id"] == "dropped")
     assert dropped["elapsed_ms"] >= 400
@@ -236,9 +259,93 @@ def test_filtered_states_in_netns(netns: str) -> None:
 def test_concurrency_limit_makes_waves_of_timeouts(netns: str) -> None:
     """Four silent drops at concurrency 2 take two timeouts at least; at concurrency 4 they overlap."""
     targets = [("198.18.0.%d" % (100 + i), 22, str(i)) for i in range(4)]
-    serial = _probe_in(netns, targets, timeout=0.3, concurrency=2)
+    serial = _probe_in(netns, targets, timeout=0.3, concurrency=2, retries=0)
     assert all(r["state"] == "filtered" for r in serial["results"])
     assert serial["wall"] >= 0.6
-    parallel = _probe_in(netns, targets, timeout=0.3, concurrency=4)
+    parallel = _probe_in(netns, targets, timeout=0.3, concurrency=4, retries=0)
     assert all(r["state"] == "filtered" and r["elapsed_ms"] >= 300 for r in parallel["results"])
     assert parallel["wall"] >= 0.3
+
+
+def test_a_drop_is_retried_once_before_it_is_filtered(netns: str) -> None:
+    out = _probe_in(netns, [("198.18.0.99", 22, "dropped")], timeout=0.3)
+    dropped = out["results"][0]
+    assert (dropped["state"], dropped["reason"], dropped["attempts"]) == ("filtered", "timeout", 2)
+    assert dropped["error"] == "no answer within 0.3s (2 attempts)"
+    assert out["wall"] >= 0.6
+
+
+# ---- ICMP errors from a router: two namespaces, prober 198.18.0.110 and router 198.18.0.109 ----
+
+ROUTED = "198.18.0.120"  # behind the router: an `unreachable` route there (ICMP host unreachable)
+ROUTED_V6 = "fd00:198:18::120"  # behind the router: a `prohibit` route there (ICMPv6 administratively prohibited)
+LOCAL_V6 = "fd00:198:18::121"  # a `prohibit` route on the prober itself
+
+
+@pytest.fixture(scope="module")
+def routed() -> t.Iterator[str]:
+    """A prober namespace behind a router namespace that refuses to forward, with ICMP errors sent at the
+    kernel's rate limit (about 5 at once, then one a second to one peer)."""
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        pytest.skip("needs root and iproute2 to make network namespaces")
+    prober, router = "hpsum-va-p%d" % os.getpid(), "hpsum-va-r%d" % os.getpid()
+    _ip("netns", "add", prober)
+    try:
+        _ip("netns", "add", router)
+        for name in (prober, router):
+            _ip("-n", name, "link", "set", "lo", "up")
+        _ip("-n", prober, "link", "add", "va-p0", "type", "veth", "peer", "name", "va-r0", "netns", router)
+        _ip("-n", prober, "addr", "add", "198.18.0.110/30", "dev", "va-p0")
+        _ip("-n", prober, "-6", "addr", "add", "fd00:198:18::110/64", "dev", "va-p0", "nodad")
+        _ip("-n", router, "addr", "add", "198.18.0.109/30", "dev", "va-r0")
+        _ip("-n", router, "-6", "addr", "add", "fd00:198:18::109/64", "dev", "va-r0", "nodad")
+        _ip("-n", prober, "link", "set", "va-p0", "up")
+        _ip("-n", router, "link", "set", "va-r0", "up")
+        _ip("-n", prober, "route", "add", ROUTED + "/32", "via", "198.18.0.109")
+        _ip("-n", prober, "-6", "route", "add", ROUTED_V6 + "/128", "via", "fd00:198:18::109")
+        _ip("-n", prober, "-6", "route", "add", "prohibit", LOCAL_V6 + "/128")
+        _ip("-n", router, "route", "add", "unreachable", ROUTED + "/32")
+        _ip("-n", router, "-6", "route", "add", "prohibit", ROUTED_V6 + "/128")
+        for key in ("net/ipv4/conf/all/forwarding", "net/ipv6/conf/all/forwarding"):
+            subprocess.run(["ip", "netns", "exec", router, "sh", "-c", "echo 1 > /proc/sys/" + key], check=True)
+        yield prober
+    finally:
+        for name in (prober, router):
+            subprocess.run(["ip", "netns", "del", name], check=False, capture_output=True)
+
+
+def test_remote_and_local_refusals_name_the_right_host(routed: str) -> None:
+    out = _probe_in(routed, [(ROUTED_V6, 22, "remote"), (LOCAL_V6, 22, "local"), (ROUTED, 22, "router")],
+                    timeout=1.0)
+    got = {r["id"]: (r["state"], r["reason"], r["offender"]) for r in out["results"]}
+    assert got == {
+        "remote": ("filtered", "administratively prohibited", "fd00:198:18::109"),
+        "local": ("filtered", "blocked on source", None),
+        "router": ("filtered", "host unreachable", "198.18.0.109"),
+    }
+    assert out["results"][0]["local_address"] == "fd00:198:18::110"
+
+
+def test_rate_limited_icmp_errors_are_retried_paced_until_every_port_has_its_answer(routed: str) -> None:
+    """Twelve ports of one destination: the router sends 6 ICMPv6 errors at once, then one per 25 ms to one
+    peer (net.ipv6.icmp.ratelimit, scaled by the route's prefix); without the retry some ports come back as
+    timeouts, with the paced retry every one gets its administratively prohibited."""
+    targets = [(ROUTED_V6, 40000 + i, str(i)) for i in range(12)]
+    once = _probe_in(routed, targets, timeout=0.3, retries=0)
+    assert any(r["reason"] == "timeout" for r in once["results"])
+    paced = _probe_in(routed, targets, timeout=0.3, retries=1, retry_pace=0.2, retry_window=5.0)
+    assert {(r["state"], r["reason"], r["offender"]) for r in paced["results"]} == {
+        ("filtered", "administratively prohibited", "fd00:198:18::109")}, [
+        (r["id"], r["reason"], r["attempts"], r["elapsed_ms"]) for r in paced["results"]]
+    assert max(r["attempts"] for r in paced["results"]) == 2
+
+
+def test_a_crowded_destination_is_untested_not_filtered(routed: str) -> None:
+    """More rate-limited ports than retry_window can pace: the ones still silent are not called filtered."""
+    targets = [(ROUTED_V6, 41000 + i, str(i)) for i in range(60)]
+    out = _probe_in(routed, targets, timeout=0.2, retries=1, retry_pace=0.2, retry_window=0.2)
+    reasons = {r["reason"] for r in out["results"]}
+    assert "timeout" not in reasons
+    limited = [r for r in out["results"] if r["reason"] == "icmp rate limit"]
+    assert limited and all(r["state"] == "untested" for r in limited)
+    assert "probe fewer of its ports in one call or raise retry_window" in limited[0]["error"]
