@@ -44,8 +44,16 @@ def sum_validate_plan(hostvars: t.Any, hosts: t.Sequence[str], groups: t.Mapping
         for group, members in groups.items():
             for member in members:
                 groups_of.setdefault(member, []).append(group)
-        connections = {host: hostvars[host].get("ansible_connection") for host in plans}
-        paths = vr.plan_paths(plans, servers, groups_of, list(hosts), connections)
+        proxies = {}
+        for host in plans:
+            proxy = hostvars[host].get("sum_validate_proxy")
+            if proxy:
+                if not isinstance(proxy, str) or proxy not in hostvars:
+                    raise AnsibleFilterError("%s: sum_validate_proxy: %r is not a host of the inventory"
+                                             % (host, proxy))
+                proxies[host] = proxy
+        connections = {host: hostvars[host].get("ansible_connection") for host in [*plans, *proxies.values()]}
+        paths = vr.plan_paths(plans, servers, groups_of, list(hosts), connections, proxies)
     except SumPortsError as exc:
         raise AnsibleFilterError(str(exc)) from None
     return {

@@ -77,19 +77,25 @@ def _groups(host: str, groups_of: t.Mapping[str, t.Sequence[str]], node_type: t.
 
 def plan_paths(plans: Plans, server_addresses: t.Mapping[str, t.Sequence[str]],
                groups_of: t.Mapping[str, t.Sequence[str]], play_hosts: t.Sequence[str],
-               connections: t.Optional[t.Mapping[str, t.Optional[str]]] = None) -> t.List[Path]:
+               connections: t.Optional[t.Mapping[str, t.Optional[str]]] = None,
+               proxies: t.Optional[t.Mapping[str, str]] = None) -> t.List[Path]:
     """Every path the plans ask for: to-target (SUM server -> node, every node address),
     callbacks (node -> SUM server, from every node address) and the loopback HTTPS port (rule 1).
 
-    ``server_addresses``: SUM server name -> its addresses (production first).
+    ``server_addresses``: SUM server name -> its addresses (production first). ``proxies``: management
+    processor -> a Linux host in its network whose probes stand in for its callbacks (sum_validate_proxy).
     """
     connections = connections or {}
+    proxies = proxies or {}
     hosts = set(play_hosts)
     paths: t.List[Path] = []
 
     def add(kind: str, src: str, src_addr: t.Optional[str], dst: str, dst_addr: str, rule: t.Mapping[str, t.Any],
             node: str, node_type: t.Optional[str], address_kind: str, required: bool, groups: t.List[str]) -> None:
         problem = _source_problem(src, plans.get(src), hosts, connections.get(src))
+        proxy = proxies.get(src) if kind == CALLBACK and _is_management_processor(plans.get(src)) else None
+        if proxy:
+            problem = _proxy_problem(src, proxy, hosts, connections.get(proxy))
         # A temporary listener can only be started where Ansible runs Python (not on a Windows SUM server).
         listener = kind != TO_TARGET and _source_problem(dst, plans.get(dst), hosts, connections.get(dst)) is None
         paths.append({
@@ -100,6 +106,7 @@ def plan_paths(plans: Plans, server_addresses: t.Mapping[str, t.Sequence[str]],
             "protocol": rule["protocol"], "port": rule["port"], "phases": list(rule.get("phases") or []),
             "required": bool(required), "reason": rule.get("reason", ""),
             "testable": problem is None, "untested_reason": problem, "listener": listener,
+            "proxy": proxy, "probe_host": proxy or src,
         })
 
     for node, plan in plans.items():
@@ -137,6 +144,21 @@ def plan_paths(plans: Plans, server_addresses: t.Mapping[str, t.Sequence[str]],
     return paths
 
 
+def _is_management_processor(plan: t.Optional[t.Mapping[str, t.Any]]) -> bool:
+    return bool(plan) and plan.get("host_role") == "node" and plan.get("node_type") in pm.MANAGEMENT_PROCESSORS
+
+
+def _proxy_problem(node: str, proxy: str, play_hosts: t.Container[str], connection: t.Optional[str]
+                   ) -> t.Optional[str]:
+    """Why the proxy named for a management processor cannot probe in its place, or None."""
+    if proxy not in play_hosts:
+        return ("%s's proxy %s (sum_validate_proxy) is not in this play (--limit or the play's hosts), so nothing "
+                "ran there" % (node, proxy))
+    if connection in WINDOWS_CONNECTIONS:
+        return "%s's proxy %s (sum_validate_proxy) runs Windows and port_probe needs Python" % (node, proxy)
+    return None
+
+
 def probe_requests(paths: t.Sequence[Path]) -> t.Dict[str, t.List[t.Dict[str, t.Any]]]:
     """Source host -> the port_probe targets it must run (one call per source host)."""
     requests: t.Dict[str, t.List[t.Dict[str, t.Any]]] = collections.OrderedDict()
@@ -147,7 +169,7 @@ def probe_requests(paths: t.Sequence[Path]) -> t.Dict[str, t.List[t.Dict[str, t.
                   "id": path["id"]}
         if path["source_address"]:
             target["source"] = path["source_address"]
-        requests.setdefault(path["source"], []).append(target)
+        requests.setdefault(path.get("probe_host") or path["source"], []).append(target)
     return dict(requests)
 
 
@@ -180,6 +202,8 @@ def fix_for(path: Path, result: t.Mapping[str, t.Any], plans: Plans,
         return ""
     if state == "untested":
         return result.get("error") or path.get("untested_reason") or ""
+    if path.get("proxy"):
+        return _proxy_fix(path, result)
     src, dst, port, proto = path["source"], path["destination"], path["port"], path["protocol"]
     src_addr = path["source_address"] or _first_address(plans, src)
     dst_addr = path["destination_address"]
@@ -246,11 +270,25 @@ _ICMP_HOW = {
 }
 
 
+def _proxy_fix(path: Path, result: t.Mapping[str, t.Any]) -> str:
+    """The fix for a management processor's callback that its proxy could not make."""
+    proxy, node, dst = path["proxy"], path["source"], path["destination"]
+    used = result.get("local_address") or proxy
+    offender = result.get("offender")
+    by = " (ICMP %s from %s)" % (result.get("reason"), offender) if offender else " (%s)" % result.get("reason")
+    return ("%s, standing in for %s, could not reach %s (%s) on %s/%s: %s%s. The network between %s's network and "
+            "%s blocks it: request the flow %s -> %s %s/%s from the network team (and for %s itself); or the firewall "
+            "on %s refuses the proxy: while validating, allow %s/%s from %s there too (the plan opens it to %s only)."
+            % (proxy, node, dst, path["destination_address"], path["port"], path["protocol"], result.get("state"),
+               by, node, dst, used, path["destination_address"], path["protocol"], path["port"], node, dst,
+               path["port"], path["protocol"], used, node))
+
+
 def source_mismatch(path: Path, result: t.Mapping[str, t.Any], plans: Plans) -> t.Optional[t.Dict[str, t.Any]]:
     """For a node -> SUM server probe from the kernel's choice of source: the local address it used when
     that is none of the node's planned addresses (SUM's firewall accepts the callback only from those)."""
     used = result.get("local_address")
-    if path["kind"] != CALLBACK or path["source_address"] or not used:
+    if path["kind"] != CALLBACK or path["source_address"] or path.get("proxy") or not used:
         return None
     planned = list((plans.get(path["node"]) or {}).get("addresses") or [])
     if not planned or used in planned:
@@ -307,10 +345,11 @@ def build_report(paths: t.Sequence[Path], probes: t.Mapping[str, t.Optional[t.Ma
         elif path["id"] in by_id:
             result = by_id[path["id"]]
         else:
-            probe = probes.get(path["source"]) or {}
+            prober = path.get("probe_host") or path["source"]
+            probe = probes.get(prober) or {}
             why = probe.get("msg") or ("unreachable" if probe.get("unreachable") else "no result")
             result = {"state": "error", "reason": "no result",
-                      "error": "no probe result from %s (%s)" % (path["source"], why)}
+                      "error": "no probe result from %s (%s)" % (prober, why)}
         listening = _listener_view(listeners, path["destination"], path["port"]) \
             if path["kind"] in (CALLBACK, LOOPBACK) else {"listening": None}
         row.update(state=result.get("state"), state_reason=result.get("reason"), error=result.get("error"),
@@ -355,6 +394,8 @@ def _state_text(row: t.Mapping[str, t.Any]) -> str:
     mismatch = row.get("source_mismatch")
     if mismatch:
         return "%s from %s (not planned)" % (row["state"], mismatch["used"])
+    if row.get("proxy") and row["state"] != "untested":
+        return "%s (via proxy %s)" % (row["state"], row["proxy"])
     return str(row["state"])
 
 

@@ -273,3 +273,83 @@ def test_two_sum_servers_each_prove_their_paths() -> None:
     assert "| esx1 |  | sum1: open<br>sum2: open | sum1: open<br>sum2: open | sum1: open<br>sum2: open | " \
            "sum1: open (optional)<br>sum2: open (optional) |" in lines
     assert vr.failure_message(report).startswith("1 required SUM path(s) broken:\n- [web] sum2 -> lnx1")
+
+
+def _open_results(paths: t.Sequence[t.Mapping[str, t.Any]], **extra: t.Any) -> t.Dict[str, t.Dict[str, t.Any]]:
+    return {source: {"results": [dict(_result(tg["id"], "open", "connected"), **extra) for tg in targets]}
+            for source, targets in vr.probe_requests(paths).items()}
+
+
+def test_a_proxy_proves_a_management_processors_callback(plans: t.Dict[str, t.Any]) -> None:
+    paths = vr.plan_paths(plans, SERVERS, groups_of(), [*plans, "px1"], proxies={"ilo1": "px1", "lnx1": "px1"})
+    by_id = _by_id(paths)
+    callback = by_id["ilo1>sum1@198.18.0.100:63001/tcp"]
+    assert (callback["testable"], callback["proxy"], callback["probe_host"]) == (True, "px1", "px1")
+    assert by_id["sum1>ilo1@198.18.0.103:443/tcp"]["proxy"] is None  # to-target paths are proven from SUM
+    requests = vr.probe_requests(paths)
+    assert [(r["id"], r.get("source")) for r in requests["px1"]] == [("ilo1>sum1@198.18.0.100:63001/tcp", None)]
+    report = vr.build_report(paths, _open_results(paths), plans, LISTENERS)
+    row = _by_id(report["paths"])["ilo1>sum1@198.18.0.100:63001/tcp"]
+    assert row["state"] == "open"
+    markdown = vr.render_markdown(report)
+    assert "open (via proxy px1)" in markdown
+    broken = vr.build_report(paths, _results(paths, {callback["id"]: ("filtered", "timeout")}), plans, LISTENERS)
+    fix = _by_id(broken["paths"])[callback["id"]]["fix"]
+    assert fix.startswith("px1, standing in for ilo1, could not reach sum1 (198.18.0.100) on 63001/tcp: filtered")
+    assert "request the flow" in fix
+    assert "filtered (via proxy px1)" in vr.failure_message(broken)
+
+
+def test_without_a_proxy_or_with_one_outside_the_play_the_callback_stays_untested(plans: t.Dict[str, t.Any]) -> None:
+    paths = vr.plan_paths(plans, SERVERS, groups_of(), list(plans), proxies={"ilo1": "px1"})
+    callback = _by_id(paths)["ilo1>sum1@198.18.0.100:63001/tcp"]
+    assert not callback["testable"]
+    assert callback["untested_reason"].startswith("ilo1's proxy px1 (sum_validate_proxy) is not in this play")
+    report = vr.build_report(paths, _open_results(paths), plans, LISTENERS)
+    assert "(via proxy" not in vr.render_markdown(report)
+
+
+def test_a_callback_from_an_unplanned_source_address_fails_with_both_fixes(
+        paths: t.List[t.Dict[str, t.Any]], plans: t.Dict[str, t.Any]) -> None:
+    probes = _open_results(paths, local_address="198.18.0.102")
+    probes["esx1"]["results"][0]["local_address"] = "198.18.0.120"
+    report = vr.build_report(paths, probes, plans, LISTENERS)
+    row = _by_id(report["paths"])["esx1>sum1@198.18.0.100:63001/tcp"]
+    assert row["state"] == "open" and row["failed"] and report["failed"]
+    assert row["source_mismatch"]["used"] == "198.18.0.120"
+    assert row["source_mismatch"]["planned"] == ["198.18.0.102"]
+    assert "esx1 reached sum1 (198.18.0.100) from 198.18.0.120, which is not a planned address of esx1" in row["fix"]
+    assert "plan 198.18.0.120 as esx1's management address (sum_mgmt_address: 198.18.0.120" in row["fix"]
+    assert "route esx1's traffic to 198.18.0.100 from 198.18.0.102" in row["fix"]
+    assert "open from 198.18.0.120 (not planned)" in vr.render_markdown(report)
+    ok = _by_id(report["paths"])["esx1>sum1@198.18.0.100:63002/tcp"]
+    assert ok["source_mismatch"] is None and not ok["broken"]
+
+
+@pytest.mark.parametrize(
+    ("outcome", "extra", "fix_start"),
+    [
+        (("filtered", "administratively prohibited"), {"offender": "198.18.0.101"},
+         "rejected with an ICMP administratively prohibited by lnx1 itself: the firewall on lnx1"),
+        (("filtered", "administratively prohibited"), {"offender": "198.18.0.97"},
+         "rejected with an ICMP administratively prohibited by 198.18.0.97, between sum1 and lnx1: a network "
+         "firewall between sum1 and lnx1"),
+        (("filtered", "protocol unreachable"), {"offender": "198.18.0.101"},
+         "rejected with an ICMP protocol unreachable by lnx1 itself"),
+        (("filtered", "blocked on source"), {"offender": "198.18.0.100", "local_address": "198.18.0.100"},
+         "sum1 refused to send it (its own firewall rejected it on output)"),
+        (("filtered", "blackhole route"), {}, "sum1 has a blackhole route towards 198.18.0.101: fix the routing"),
+        (("filtered", "host unreachable"), {"offender": "198.18.0.100", "local_address": "198.18.0.100"},
+         "sum1 answered it itself (ICMP host unreachable from 198.18.0.100)"),
+    ],
+)
+def test_the_icmp_sender_names_the_host_to_fix(paths: t.List[t.Dict[str, t.Any]], plans: t.Dict[str, t.Any],
+                                               outcome: t.Tuple[str, str], extra: t.Dict[str, t.Any],
+                                               fix_start: str) -> None:
+    path_id = "sum1>lnx1@198.18.0.101:22/tcp"
+    probes = _results(paths, {path_id: outcome})
+    for result in probes["sum1"]["results"]:
+        if result["id"] == path_id:
+            result.update(extra)
+    row = _by_id(vr.build_report(paths, probes, plans, LISTENERS)["paths"])[path_id]
+    assert row["fix"].startswith(fix_start), row["fix"]
