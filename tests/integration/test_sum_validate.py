@@ -306,3 +306,86 @@ def test_integrity_node_is_validated_on_both_addresses(vlab: labutil.LabInfo, tm
     assert paths[_id(node, server, server_addr, 63002)]["listening"].startswith("already in use by python3")
     _assert_files_and_nothing_left(vlab, res, report, report_dir)
     assert mgmt not in _sh(vlab, node, "ip -o addr show dev eth0")
+
+
+# ---- a proxy for the management processors, and a multi-homed node (lab: validate_proxies, node-mh/va-node-mh)
+
+SECOND_OCTET = 6  # the multi-homed node's second address: the lab subnet's broadcast address minus this
+
+
+def _mh_and_proxy(vlab: labutil.LabInfo) -> t.Tuple[str, str, str]:
+    proxies = vlab.group("validate_proxies")
+    multi = [h for h in _hosts(vlab, "node", "nftables") if h.endswith("-mh")]
+    mps = [h for h in _hosts(vlab, "management") if vlab.hosts[h]["vars"].get("sum_node_type") == "ilo"]
+    if not (proxies and multi and mps):
+        pytest.skip("the lab has no proxy host, multi-homed node or iLO stand-in")
+    return proxies[0], multi[0], mps[0]
+
+
+def _subnet(vlab: labutil.LabInfo) -> ipaddress.IPv4Network:
+    with open(os.path.join(vlab.state_dir, "lab.json"), encoding="utf-8") as handle:
+        return ipaddress.IPv4Network(json.load(handle)["subnet"])
+
+
+def _second_address(vlab: labutil.LabInfo) -> str:
+    return str(_subnet(vlab).broadcast_address - SECOND_OCTET)
+
+
+def test_proxy_proves_callbacks_and_an_unplanned_source_fails(vlab: labutil.LabInfo, tmp_path: t.Any) -> None:
+    server = _server(vlab)
+    proxy, multi, ilo = _mh_and_proxy(vlab)
+    if vlab.hosts[server]["backend"] != "firewalld":
+        pytest.skip("the test lets the proxy through a firewalld SUM server only")
+    server_addr, proxy_addr, second = vlab.address(server), vlab.address(proxy), _second_address(vlab)
+    prefix = _subnet(vlab).prefixlen
+    hosts = [server, multi, ilo]
+    host_vars = {ilo: {"sum_validate_proxy": proxy}}
+    undo: t.List[t.Tuple[str, str]] = []
+    with _inventory(vlab, str(tmp_path), host_vars) as inventory, _callbacks_open(vlab, inventory, hosts):
+        try:
+            # The SUM server's plan opens the callbacks to the iLO's address only: accept the proxy's while
+            # validating (what docs/roles/sum_validate.md asks for), runtime-only, before the plan's rules.
+            policy = "--policy hpsum_ports_in" if _open_playbooks() else ""
+            for port in CALLBACK_PORTS:
+                rule = ("rule priority=-10 family=ipv4 source address=%s port port=%d protocol=tcp accept"
+                        % (proxy_addr, port))
+                _sh(vlab, server, "firewall-cmd %s --add-rich-rule='%s'" % (policy, rule))
+                undo.append((server, "firewall-cmd %s --remove-rich-rule='%s'" % (policy, rule)))
+            # The multi-homed node: a second address, and a route that makes it the source towards the SUM server.
+            _sh(vlab, multi, "ip addr add %s/%d dev eth0 && ip route replace %s/32 dev eth0 src %s"
+                % (second, prefix, server_addr, second))
+            undo.append((multi, "ip route del %s/32; ip addr del %s/%d dev eth0" % (server_addr, second, prefix)))
+            res, report = _validate(vlab, inventory, [*hosts, proxy], str(tmp_path / "mismatch"))
+            # The deliberate breaks: the proxy's route to the SUM server removed, the node's route gone too.
+            _sh(vlab, proxy, "ip route add blackhole %s/32" % server_addr)
+            undo.append((proxy, "ip route del blackhole %s/32" % server_addr))
+            _sh(vlab, multi, "ip route del %s/32" % server_addr)
+            broken_res, broken = _validate(vlab, inventory, [*hosts, proxy], str(tmp_path / "broken"))
+        finally:
+            for host, command in reversed(undo):
+                _sh(vlab, host, command, check=False)
+    # 1. the proxy path, and the source-address mismatch
+    paths = _paths(report)
+    via = paths[_id(ilo, server, server_addr, 63001)]
+    assert (via["state"], via["proxy"], via["probe_host"]) == ("open", proxy, proxy), via
+    with open(str(tmp_path / "mismatch" / "sum-validate.md"), encoding="utf-8") as handle:
+        markdown = handle.read()
+    assert "open (via proxy %s)" % proxy in markdown
+    mismatched = paths[_id(multi, server, server_addr, 63001)]
+    assert mismatched["local_address"] == second
+    assert mismatched["source_mismatch"]["used"] == second
+    assert mismatched["source_mismatch"]["planned"] == [vlab.address(multi)]
+    assert mismatched["failed"] and report["failed"] and res.rc != 0
+    assert "plan %s as %s's management address (sum_mgmt_address: %s" % (second, multi, second) in mismatched["fix"]
+    assert "route %s's traffic to %s from %s" % (multi, server_addr, vlab.address(multi)) in mismatched["fix"]
+    assert "from %s (not planned)" % second in markdown
+    # 2. the breaks: the proxy's callback fails with the proxy's fix; the node is right again
+    paths = _paths(broken)
+    via = paths[_id(ilo, server, server_addr, 63001)]
+    assert (via["state"], via["state_reason"], via["failed"]) == ("filtered", "blackhole route", True), via
+    assert via["fix"].startswith("%s, standing in for %s, could not reach %s" % (proxy, ilo, server))
+    fixed = paths[_id(multi, server, server_addr, 63001)]
+    assert (fixed["state"], fixed["source_mismatch"], fixed["local_address"]) == ("open", None, vlab.address(multi))
+    assert broken_res.rc != 0 and broken["failed"]
+    message = _task_result(broken_res, server, "Fail when a required path is broken")["msg"]
+    assert "filtered (via proxy %s)" % proxy in message
