@@ -159,10 +159,12 @@ def test_default_lab_matches_the_brief():
         "lock-ipt": ("198.18.0.16", "iptables", "locked", ["locked_nodes"], "linux"),
         "lock-ufw": ("198.18.0.17", "ufw", "locked", ["locked_nodes"], "linux"),
         "lock-fwd": ("198.18.0.18", "firewalld", "locked", ["locked_nodes"], "linux"),
+        "node-mh": ("198.18.0.19", "nftables", "open", ["linux_nodes"], "linux"),
         "esxi1": ("198.18.0.20", "nftables", "esxi", ["esxi_nodes"], "vmware"),
         "ilo1": ("198.18.0.30", "none", "none", ["management"], "ilo"),
         "oa1": ("198.18.0.31", "none", "none", ["management"], "oa"),
         "vc1": ("198.18.0.32", "none", "none", ["management"], "vc"),
+        "proxy1": ("198.18.0.33", "nftables", "open", ["validate_proxies"], None),
         "outsider": ("198.18.0.40", "none", "none", ["outsiders"], None),
     }
     assert {h.name: h.tls_ports for h in lab.hosts if h.tls_ports} == {
