@@ -2,13 +2,15 @@
 # Copyright: hpsum.ports contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Filters: the fleet's sum_ports facts -> flow rows, CSV, Markdown and a Mermaid diagram."""
+"""Filters: the fleet's sum_ports facts -> flow rows, CSV, Markdown, a Mermaid diagram and a change request."""
 
 from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
 import typing as t
+
+from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hpsum.ports.plugins.module_utils.plan import flows as flows_lib
 
@@ -40,6 +42,15 @@ def sum_flows_csv(rows: t.Sequence[t.Mapping[str, t.Any]]) -> str:
     return flows_lib.to_csv(rows)
 
 
+def sum_flows_change_request(rows: t.Sequence[t.Mapping[str, t.Any]], action: str = "accept",
+                             expiry: t.Optional[str] = None) -> str:
+    """Flow rows -> a change request as CSV (accept at open, remove at close)."""
+    try:
+        return flows_lib.change_request_csv(rows, action, expiry)
+    except ValueError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
 def sum_flows_markdown(rows: t.Sequence[t.Mapping[str, t.Any]]) -> str:
     """Markdown table text."""
     return flows_lib.to_markdown(rows)
@@ -59,6 +70,7 @@ class FilterModule:
             "sum_flows": sum_flows,
             "sum_flows_manual": sum_flows_manual,
             "sum_flows_csv": sum_flows_csv,
+            "sum_flows_change_request": sum_flows_change_request,
             "sum_flows_markdown": sum_flows_markdown,
             "sum_flows_mermaid": sum_flows_mermaid,
         }

@@ -2,7 +2,8 @@
 # Copyright: hpsum.ports contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The fleet's plans -> the flows a network team must allow, as rows, CSV, Markdown and Mermaid."""
+"""The fleet's plans -> the flows a network team must allow, as rows, CSV, Markdown, Mermaid and a
+change request (CSV in the columns firewall change tools import)."""
 
 from __future__ import absolute_import, annotations, division, print_function
 
@@ -10,11 +11,14 @@ __metaclass__ = type
 
 import collections
 import csv
+import hashlib
 import io
+import ipaddress
 import re
 import typing as t
 
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.hpux import ipfilter
+from ansible_collections.hpsum.ports.plugins.module_utils.plan import port_matrix as pm
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import LOOPBACK_PEERS
 
 COLUMNS = ("source", "source_address", "destination", "destination_address", "protocol", "port", "phases",
@@ -34,7 +38,11 @@ def node_group(host: str, group_names: t.Sequence[str], node_type: t.Optional[st
 
 def flow_rows(plans: Plans,
               group_names: t.Optional[t.Mapping[str, t.Sequence[str]]] = None) -> t.List[t.Dict[str, t.Any]]:
-    """One row per (source address, destination address, protocol, port) the fleet needs."""
+    """One row per (source address, destination address, protocol, port) the fleet needs between hosts.
+
+    Loopback flows (rule 1: hpsum_binary -> hpsum_service on the SUM server) never cross a network
+    firewall: they stay in the SUM server's own rules and in the validation report, not here.
+    """
     group_names = group_names or {}
     owner = {}
     for host, plan in plans.items():
@@ -42,14 +50,15 @@ def flow_rows(plans: Plans,
             owner.setdefault(address, host)
     rows: t.Dict[t.Tuple[str, str, str, str, str, int], t.Dict[str, t.Any]] = collections.OrderedDict()
 
-    def add(src: str, src_addr: str, dst: str, dst_addr: str, rule: t.Mapping[str, t.Any], group: str) -> None:
+    def add(src: str, src_addr: str, dst: str, dst_addr: str, rule: t.Mapping[str, t.Any], group: str,
+            reason: t.Optional[str] = None) -> None:
         key = (src, src_addr, dst, dst_addr, rule["protocol"], rule["port"])
         if key in rows:
             return
         rows[key] = {
             "source": src, "source_address": src_addr, "destination": dst, "destination_address": dst_addr,
             "protocol": rule["protocol"], "port": rule["port"], "phases": list(rule["phases"]),
-            "required": rule["required"], "reason": rule["reason"], "group": group,
+            "required": rule["required"], "reason": reason or rule["reason"], "group": group,
         }
 
     nodes = [(h, p) for h, p in plans.items() if p.get("host_role") == "node"]
@@ -70,17 +79,85 @@ def flow_rows(plans: Plans,
         for rule in plan["rules"]:
             for peer in rule["peers"]:
                 if peer in LOOPBACK_PEERS:
-                    add(host, peer, host, peer, rule, "sum_servers")
                     continue
                 peer_name = owner.get(peer, peer)
+                node_type = None if peer_name == peer else plans[peer_name].get("node_type")
                 group = "browser_sources" if peer_name == peer else node_group(
-                    peer_name, group_names.get(peer_name, ()), plans[peer_name].get("node_type"))
+                    peer_name, group_names.get(peer_name, ()), node_type)
+                reason = _own_reason(rule["reason"], node_type)
                 for address in addresses:
                     if rule["direction"] == "in":
-                        add(peer_name, peer, host, address, rule, group)
+                        add(peer_name, peer, host, address, rule, group, reason)
                     else:
-                        add(host, address, peer_name, peer, rule, group)
+                        add(host, address, peer_name, peer, rule, group, reason)
     return sorted(rows.values(), key=lambda r: (r["source"], r["destination"], r["port"], r["protocol"]))
+
+
+def _own_reason(merged: str, node_type: t.Optional[str]) -> str:
+    """The parts of a SUM server rule's merged reason that are about one peer: its node type's, or the
+    browser's (rule 4) for a peer that is no node; the whole reason when no part is."""
+    parts = merged.split("; ")
+    if node_type is None:
+        own = [p for p in parts if "browser" in p]
+    else:
+        label = "%s node" % pm.NODE_TYPE_LABELS.get(node_type, node_type)
+        own = [p for p in parts if label in p]
+    return "; ".join(own) or merged
+
+
+CHANGE_REQUEST_COLUMNS = ("request_id", "action", "source_name", "source_address", "destination_name",
+                          "destination_address", "protocol", "port", "phases", "justification", "expiry")
+ACTIONS = ("accept", "remove")
+
+
+def request_id(src_addr: str, dst_addr: str, protocol: str, port: int) -> str:
+    """A stable id of one flow (the same in every export and in the validation report's fixes)."""
+    digest = hashlib.sha256(("%s>%s:%s/%s" % (src_addr, dst_addr, port, protocol)).encode("utf-8")).hexdigest()
+    return "SUM-%s" % digest[:10].upper()
+
+
+def _family(address: str) -> t.Optional[int]:
+    """4 or 6 for an address or a network (a browser source may be one), None for anything else."""
+    try:
+        return ipaddress.ip_network(address, strict=False).version
+    except ValueError:
+        return None
+
+
+def change_request_rows(rows: t.Sequence[t.Mapping[str, t.Any]], action: str = "accept",
+                        expiry: t.Optional[str] = None) -> t.List[t.Dict[str, t.Any]]:
+    """Flow rows -> change-request rows: one per flow, IPv4 and IPv6 apart (a flow whose two ends are of
+    different families is none a firewall can carry, and is left out); ``action`` accept (open) or remove
+    (close); ``expiry`` the window's deadline, when one is set."""
+    if action not in ACTIONS:
+        raise ValueError("action: %r is not one of %s" % (action, ", ".join(ACTIONS)))
+    out = []
+    for row in rows:
+        families = {_family(row["source_address"]), _family(row["destination_address"])}
+        if len(families) != 1:
+            continue
+        out.append({
+            "request_id": request_id(row["source_address"], row["destination_address"], row["protocol"], row["port"]),
+            "action": action, "source_name": row["source"], "source_address": row["source_address"],
+            "destination_name": row["destination"], "destination_address": row["destination_address"],
+            "protocol": row["protocol"], "port": row["port"], "phases": list(row["phases"]),
+            "justification": "HPE SUM %s%s" % (row["reason"], "" if row["required"] else " (optional)"),
+            "expiry": expiry or "",
+        })
+    out.sort(key=lambda r: (_family(r["source_address"]) or 0, r["source_name"], r["destination_name"], r["port"],
+                            r["protocol"], r["source_address"], r["destination_address"]))
+    return out
+
+
+def change_request_csv(rows: t.Sequence[t.Mapping[str, t.Any]], action: str = "accept",
+                       expiry: t.Optional[str] = None) -> str:
+    """The change request as RFC 4180 CSV with a header line."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CHANGE_REQUEST_COLUMNS)
+    for row in change_request_rows(rows, action, expiry):
+        writer.writerow([_cell(row[c]) for c in CHANGE_REQUEST_COLUMNS])
+    return out.getvalue()
 
 
 def _cell(value: t.Any) -> str:

@@ -17,7 +17,7 @@ import typing as t
 import xml.etree.ElementTree as ET
 
 from ansible_collections.hpsum.ports.plugins.module_utils.plan import port_matrix as pm
-from ansible_collections.hpsum.ports.plugins.module_utils.plan.flows import IGNORED_GROUPS, node_group
+from ansible_collections.hpsum.ports.plugins.module_utils.plan.flows import IGNORED_GROUPS, node_group, request_id
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import LOOPBACK_PEERS
 
 Plans = t.Mapping[str, t.Mapping[str, t.Any]]
@@ -91,7 +91,8 @@ def plan_paths(plans: Plans, server_addresses: t.Mapping[str, t.Sequence[str]],
     paths: t.List[Path] = []
 
     def add(kind: str, src: str, src_addr: t.Optional[str], dst: str, dst_addr: str, rule: t.Mapping[str, t.Any],
-            node: str, node_type: t.Optional[str], address_kind: str, required: bool, groups: t.List[str]) -> None:
+            node: str, node_type: t.Optional[str], address_kind: str, required: bool, groups: t.List[str],
+            node_address: t.Optional[str] = None) -> None:
         problem = _source_problem(src, plans.get(src), hosts, connections.get(src))
         proxy = proxies.get(src) if kind == CALLBACK and _is_management_processor(plans.get(src)) else None
         if proxy:
@@ -106,7 +107,7 @@ def plan_paths(plans: Plans, server_addresses: t.Mapping[str, t.Sequence[str]],
             "protocol": rule["protocol"], "port": rule["port"], "phases": list(rule.get("phases") or []),
             "required": bool(required), "reason": rule.get("reason", ""),
             "testable": problem is None, "untested_reason": problem, "listener": listener,
-            "proxy": proxy, "probe_host": proxy or src,
+            "proxy": proxy, "probe_host": proxy or src, "node_address": node_address or dst_addr,
         })
 
     for node, plan in plans.items():
@@ -129,7 +130,7 @@ def plan_paths(plans: Plans, server_addresses: t.Mapping[str, t.Sequence[str]],
                     else:
                         # The node's first address is the kernel's choice; others are bound explicitly.
                         add(CALLBACK, node, None if index == 0 else address, server, server_addrs[0], rule, node,
-                            node_type, kind, rule["required"], groups)
+                            node_type, kind, rule["required"], groups, address)
     for server, plan in plans.items():
         if plan.get("host_role") != "sum_server":
             continue
@@ -212,7 +213,8 @@ def fix_for(path: Path, result: t.Mapping[str, t.Any], plans: Plans,
     managed = dst_type not in pm.MANAGEMENT_PROCESSORS
     open_on_dst = ("open %s/%s from %s on %s's firewall (hpsum.ports.sum_firewall)" % (port, proto, src_addr, dst)
                    if managed else "the %s's own firewall is not ours to change" % dst_label)
-    flow = "a network firewall between %s and %s: request the flow %s" % (src, dst, _flow(path, src_addr))
+    flow = "a network firewall between %s and %s: request the flow %s (change request row %s)" % (
+        src, dst, _flow(path, src_addr), request_id(src_addr, dst_addr, proto, port))
     web_ui = (" Or update %s through its web interface (rule 9)." % dst) if dst_type in pm.WEB_UI_FALLBACK else ""
     # The source's own output chain looks the same from the socket: a drop is a timeout (Linux
     # retries the SYN), a reject a refusal or an ICMP unreachable. Name it where we manage it.
@@ -277,11 +279,17 @@ def _proxy_fix(path: Path, result: t.Mapping[str, t.Any]) -> str:
     offender = result.get("offender")
     by = " (ICMP %s from %s)" % (result.get("reason"), offender) if offender else " (%s)" % result.get("reason")
     return ("%s, standing in for %s, could not reach %s (%s) on %s/%s: %s%s. The network between %s's network and "
-            "%s blocks it: request the flow %s -> %s %s/%s from the network team (and for %s itself); or the firewall "
+            "%s blocks it: request the flow %s -> %s %s/%s from the network team (and for %s itself: change "
+            "request row %s); or the firewall "
             "on %s refuses the proxy: while validating, allow %s/%s from %s there too (the plan opens it to %s only)."
             % (proxy, node, dst, path["destination_address"], path["port"], path["protocol"], result.get("state"),
-               by, node, dst, used, path["destination_address"], path["protocol"], path["port"], node, dst,
+               by, node, dst, used, path["destination_address"], path["protocol"], path["port"], node,
+               request_id(_node_address(path), path["destination_address"], path["protocol"], path["port"]), dst,
                path["port"], path["protocol"], used, node))
+
+
+def _node_address(path: Path) -> str:
+    return path["source_address"] or path.get("node_address") or path["source"]
 
 
 def source_mismatch(path: Path, result: t.Mapping[str, t.Any], plans: Plans) -> t.Optional[t.Dict[str, t.Any]]:

@@ -353,3 +353,13 @@ def test_the_icmp_sender_names_the_host_to_fix(paths: t.List[t.Dict[str, t.Any]]
             result.update(extra)
     row = _by_id(vr.build_report(paths, probes, plans, LISTENERS)["paths"])[path_id]
     assert row["fix"].startswith(fix_start), row["fix"]
+
+
+def test_a_filtered_path_names_its_change_request_row(paths: t.List[t.Dict[str, t.Any]],
+                                                      plans: t.Dict[str, t.Any]) -> None:
+    from ansible_collections.hpsum.ports.plugins.module_utils.plan.flows import request_id
+
+    path_id = "sum1>lnx1@198.18.0.101:22/tcp"
+    report = vr.build_report(paths, _results(paths, {path_id: ("filtered", "timeout")}), plans, LISTENERS)
+    fix = _by_id(report["paths"])[path_id]["fix"]
+    assert "(change request row %s)" % request_id("198.18.0.100", "198.18.0.101", "tcp", 22) in fix
