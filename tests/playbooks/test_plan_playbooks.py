@@ -33,6 +33,12 @@ def test_plan_yml_on_the_example_inventory(tmp_path: pathlib.Path) -> None:
     assert ("sum-lin1", "integrity1", "22") in pairs
     assert {r["destination_address"] for r in rows if r["destination"] == "integrity1"} == {"198.18.0.41",
                                                                                            "198.18.0.141"}
+    assert not [r for r in rows if "127.0.0.1" in (r["source_address"], r["destination_address"])], "rule 1 stays home"
+    request = list(csv.DictReader((tmp_path / "change-request.csv").open()))
+    assert len(request) == len(rows) and {r["action"] for r in request} == {"accept"}
+    assert {r["expiry"] for r in request} == {""}  # no window deadline given
+    esx = [r for r in request if (r["source_name"], r["destination_name"], r["port"]) == ("esx1", "sum-lin1", "63001")]
+    assert esx and esx[0]["justification"].startswith("HPE SUM ") and esx[0]["request_id"].startswith("SUM-")
     assert (tmp_path / "flows.md").read_text().startswith("# SUM flows")
     assert (tmp_path / "flows.mmd").read_text().startswith("flowchart LR")
     manual = (tmp_path / "manual-steps.txt").read_text()
