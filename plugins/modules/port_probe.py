@@ -161,8 +161,9 @@ results:
       description:
         - Why. V(connected), V(refused), V(timeout), V(host unreachable), V(network unreachable),
           V(protocol unreachable), V(administratively prohibited) (an ICMP error from the destination or a host in
-          between, see RV(results[].offender)), V(blocked on source) (the probing host refused to send it, for a prohibit
-          route, a local policy or its own firewall's reject on output), V(blackhole route) (on the probing host),
+          between, see RV(results[].offender)), V(blocked on source) (the probing host refused to send it, for a
+          prohibit route, a local policy or its own firewall's reject on output), V(blackhole route) (on the probing
+          host),
           V(icmp rate limit) (state V(untested), see O(retry_window)), V(udp), V(resolve), V(socket), or the errno
           name of an unexpected error.
       type: str

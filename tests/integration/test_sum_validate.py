@@ -383,7 +383,8 @@ def test_proxy_proves_callbacks_and_an_unplanned_source_fails(vlab: labutil.LabI
     paths = _paths(broken)
     via = paths[_id(ilo, server, server_addr, 63001)]
     assert (via["state"], via["state_reason"], via["failed"]) == ("filtered", "blackhole route", True), via
-    assert via["fix"].startswith("%s, standing in for %s, could not reach %s" % (proxy, ilo, server))
+    assert via["fix"].startswith("%s, standing in for %s, cannot send to %s (%s) itself (blackhole route): fix the "
+                                 "routing or policy on %s" % (proxy, ilo, server, server_addr, proxy)), via["fix"]
     fixed = paths[_id(multi, server, server_addr, 63001)]
     assert (fixed["state"], fixed["source_mismatch"], fixed["local_address"]) == ("open", None, vlab.address(multi))
     assert broken_res.rc != 0 and broken["failed"]

@@ -276,6 +276,11 @@ def _proxy_fix(path: Path, result: t.Mapping[str, t.Any]) -> str:
     """The fix for a management processor's callback that its proxy could not make."""
     proxy, node, dst = path["proxy"], path["source"], path["destination"]
     used = result.get("local_address") or proxy
+    if result.get("reason") in ("blackhole route", "blocked on source") or (
+            result.get("reason") == "network unreachable" and not result.get("offender")):
+        return ("%s, standing in for %s, cannot send to %s (%s) itself (%s): fix the routing or policy on %s (a proxy "
+                "proves nothing while it cannot reach %s)." % (proxy, node, dst, path["destination_address"],
+                                                              result.get("reason"), proxy, dst))
     offender = result.get("offender")
     by = " (ICMP %s from %s)" % (result.get("reason"), offender) if offender else " (%s)" % result.get("reason")
     return ("%s, standing in for %s, could not reach %s (%s) on %s/%s: %s%s. The network between %s's network and "
@@ -367,7 +372,8 @@ def build_report(paths: t.Sequence[Path], probes: t.Mapping[str, t.Optional[t.Ma
         row["source_mismatch"] = source_mismatch(path, result, plans)
         row["fix"] = fix_for(path, result, plans, listening)
         if row["source_mismatch"]:
-            row["fix"] = " ".join(part for part in (row["source_mismatch"]["fix"], row["fix"]) if part)
+            # The unplanned source explains the failure (SUM's firewall drops it): its fix comes alone.
+            row["fix"] = row["source_mismatch"]["fix"]
         row["broken"] = row["state"] in FAILING_STATES or bool(row["source_mismatch"])
         row["failed"] = row["broken"] and path["required"]
         rows.append(row)

@@ -363,3 +363,12 @@ def test_a_filtered_path_names_its_change_request_row(paths: t.List[t.Dict[str, 
     report = vr.build_report(paths, _results(paths, {path_id: ("filtered", "timeout")}), plans, LISTENERS)
     fix = _by_id(report["paths"])[path_id]["fix"]
     assert "(change request row %s)" % request_id("198.18.0.100", "198.18.0.101", "tcp", 22) in fix
+
+
+def test_a_proxy_that_cannot_send_is_told_to_fix_itself(plans: t.Dict[str, t.Any]) -> None:
+    paths = vr.plan_paths(plans, SERVERS, groups_of(), [*plans, "px1"], proxies={"ilo1": "px1"})
+    path_id = "ilo1>sum1@198.18.0.100:63001/tcp"
+    report = vr.build_report(paths, _results(paths, {path_id: ("filtered", "blackhole route")}), plans, LISTENERS)
+    fix = _by_id(report["paths"])[path_id]["fix"]
+    assert fix.startswith("px1, standing in for ilo1, cannot send to sum1 (198.18.0.100) itself (blackhole route): "
+                          "fix the routing or policy on px1")
