@@ -276,11 +276,12 @@ def _proxy_fix(path: Path, result: t.Mapping[str, t.Any]) -> str:
     """The fix for a management processor's callback that its proxy could not make."""
     proxy, node, dst = path["proxy"], path["source"], path["destination"]
     used = result.get("local_address") or proxy
-    if result.get("reason") in ("blackhole route", "blocked on source") or (
-            result.get("reason") == "network unreachable" and not result.get("offender")):
+    reason = result.get("reason")
+    if reason in ("blackhole route", "blocked on source") or (
+            reason == "network unreachable" and not result.get("offender")):
+        values = (proxy, node, dst, path["destination_address"], reason, proxy, dst)
         return ("%s, standing in for %s, cannot send to %s (%s) itself (%s): fix the routing or policy on %s (a proxy "
-                "proves nothing while it cannot reach %s)." % (proxy, node, dst, path["destination_address"],
-                                                              result.get("reason"), proxy, dst))
+                "proves nothing while it cannot reach %s)." % values)
     offender = result.get("offender")
     by = " (ICMP %s from %s)" % (result.get("reason"), offender) if offender else " (%s)" % result.get("reason")
     return ("%s, standing in for %s, could not reach %s (%s) on %s/%s: %s%s. The network between %s's network and "
