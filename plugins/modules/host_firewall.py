@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 ---
 module: host_firewall
 short_description: Open exactly a host's planned SUM ports on its Linux firewall, in one call
-version_added: 0.1.0
+version_added: "1.0.0"
 description:
   - Applies a host's whole rule list (the C(rules) of C(sum_ports), see M(hpsum.ports.sum_port_facts))
     on the active firewall backend (firewalld, ufw, nftables or iptables), detected or named.

@@ -18,7 +18,9 @@ import typing as t
 
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # _module_args, here
+from _module_args import patch_module_args
 
 
 class ModuleExit(Exception):

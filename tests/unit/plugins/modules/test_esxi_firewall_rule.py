@@ -6,9 +6,9 @@ import json
 import typing as t
 
 import pytest
+from _module_args import patch_module_args
 from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as ansible_warnings
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.esxi import esxi_xml
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.esxi.esxi_firewall import EsxiFirewallRule
