@@ -17,10 +17,8 @@ from __future__ import annotations
 import typing as t
 
 import pytest
-from ansible.module_utils import basic
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # _module_args, here
 from _module_args import patch_module_args
+from ansible.module_utils import basic
 
 
 class ModuleExit(Exception):
