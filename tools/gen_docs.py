@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate docs from the data: docs/port-matrix.md (port_matrix.py) and docs/variables/<role>.md
+"""Generate docs from the data: docs/port-matrix.md (port_matrix.py, both pages) and docs/variables/<role>.md
 (each role's meta/argument_specs.yml).
 
     python tools/gen_docs.py          # write the files
@@ -35,43 +35,143 @@ def _resolved(refs: t.Sequence[t.Any]) -> str:
                      for r in refs) or "none"
 
 
-def port_matrix() -> str:
-    """The page's table and rules, from the data."""
-    out = [HEADER % "plugins/module_utils/plan/port_matrix.py", "# The HP SUM port matrix\n\n",
-           "The vendor page \"Making HP SUM network ports available\" as the collection encodes it. `HTTP` and "
-           "`HTTPS` are SUM's own ports (default %d and %d, moved by `/port` and `/ssl_port` or hpsum.ini); "
-           "`(80)` is optional.\n\n" % (pm.DEFAULT_HTTP_PORT, pm.DEFAULT_HTTPS_PORT),
-           "## The table\n\n",
-           "| SUM server OS | node type | inventory: to target | inventory: from target %s | inventory: from target "
-           "%s | deployment: to target | deployment: from target %s | deployment: from target %s |\n"
-           % (pm.COLUMN_OLD, pm.COLUMN_NEW, pm.COLUMN_OLD, pm.COLUMN_NEW),
-           "|---|---|---|---|---|---|---|---|\n"]
-    for row in pm.TABLE:
-        oses = " or ".join(o.capitalize() for o in row.server_oses)
-        types_ = ", ".join(pm.NODE_TYPE_LABELS[n] for n in row.node_types)
+PAGE_VERSIONS = {pm.SUM7: ("7.2.1", "7.3.0"), pm.SUM8: ("8.0.0",)}  # one version per column, for examples
+
+
+def _names(page: pm.Page, node_types: t.Sequence[str]) -> t.Dict[str, t.List[str]]:
+    names: t.Dict[str, t.List[str]] = {}
+    for node_type in node_types:
+        names.setdefault(pm.row_name(page, node_type), []).append("`%s`" % node_type)
+    return names
+
+
+def _row_types(page: pm.Page, row: pm.Row) -> str:
+    return ", ".join(_names(page, row.node_types))
+
+
+def _page_table(page: pm.Page) -> t.List[str]:
+    header = ["SUM server OS", "node type"]
+    for phase in pm.PHASES:
+        header.append("%s: to target" % phase)
+        header.extend("%s: from target%s" % (phase, " " + col if len(page.columns) > 1 else "")
+                      for col in page.columns)
+    out = ["| %s |\n" % " | ".join(header), "|%s\n" % ("---|" * len(header))]
+    for row in page.table:
         cells = []
         for phase in pm.PHASES:
             cells.append(_cell(row.to_target[phase]))
-            cells.extend(_cell(row.from_target[(phase, col)]) for col in pm.VERSION_COLUMNS)
-        out.append("| %s | %s | %s |\n" % (oses, types_, " | ".join(cells)))
-    out.append("\nA Linux SUM server with Windows nodes has no row on the page: the plan refuses it.\n")
-    out.append("Protocols: %s are UDP (NetBIOS), every other port is TCP.\n\n"
-               % ", ".join(str(p) for p in sorted(pm.UDP_PORTS)))
-    out.append("## Other rules on the page\n\n")
-    for number, text in pm.RULES.items():
-        out.append("%d. %s\n" % (number, text))
-    out.append("\n## What a node's own firewall gets, with SUM's default ports\n\n")
-    out.append("Both phases. `in` accepts from the SUM server; `out` allows to it.\n\n")
-    out.append("| SUM server OS | node type | version | in | out |\n|---|---|---|---|---|\n")
-    for server_os, node_type in pm.supported_pairs():
-        for version in ("7.2.1", "7.3.0"):
+            cells.extend(_cell(row.from_target[(phase, col)]) for col in page.columns)
+        note = "".join(" (%s)" % page.row_notes[n] for n in row.node_types if n in page.row_notes)
+        out.append("| %s | %s%s | %s |\n" % (" or ".join(o.capitalize() for o in row.server_oses),
+                                             _row_types(page, row), note, " | ".join(cells)))
+    return out
+
+
+def _differences() -> t.List[str]:
+    """What changes from the 7.x page's ">= 7.3.0" column to the SUM 8 page, per node type and cell."""
+    old, new = pm.PAGES[pm.SUM7], pm.PAGES[pm.SUM8]
+    out = []
+    for node_type in pm.NODE_TYPES:
+        for server_os in pm.SERVER_OSES:
+            row7, row8 = pm.row_for(server_os, node_type, pm.SUM7), pm.row_for(server_os, node_type, pm.SUM8)
+            if row7 is None and row8 is None:
+                continue
+            who = "`%s` with a %s SUM server" % (node_type, server_os.capitalize())
+            if row8 is None:
+                out.append("- %s: no row from SUM 8 on (%s)." % (who, new.not_listed.get(node_type, "not listed")))
+                continue
+            if row7 is None:
+                out.append("- %s: new from SUM 8 on (%s)." % (who, old.not_listed.get(node_type, "not listed")))
+                continue
+            for phase in pm.PHASES:
+                pairs = (("to target", row7.to_target[phase], row8.to_target[phase]),
+                         ("from target", row7.from_target[(phase, pm.COLUMN_NEW)],
+                          row8.from_target[(phase, pm.COLUMN_SUM8)]))
+                for what, before, after in pairs:
+                    if before != after:
+                        out.append("- %s, %s %s: %s on the 7.x page (%s), %s from SUM 8 on." % (
+                            who, phase, what, _cell(before), pm.COLUMN_NEW, _cell(after)))
+    for number in sorted(set(old.rules) | set(new.rules)):
+        if old.rules.get(number) != new.rules.get(number):
+            out.append("- Rule %d: %s" % (number, "new on the SUM 8 page" if number not in old.rules
+                                          else "restated on the SUM 8 page"))
+    if not out:
+        return ["- none\n"]
+    return [line + "\n" for line in out]
+
+
+def _node_firewalls(page: pm.Page) -> t.List[str]:
+    out = ["| SUM server OS | node type | sum_version | version_column | in | out |\n|---|---|---|---|---|---|\n"]
+    for server_os, node_type in pm.supported_pairs(page.key):
+        for version in PAGE_VERSIONS[page.key]:
             facts = plan.build_plan({"host_role": "node", "node_type": node_type, "sum_server_os": server_os,
                                      "sum_version": version, "peers": ["198.18.0.10"]})
             rules_in = [r for r in facts["rules"] if r["direction"] == "in"]
             rules_out = [r for r in facts["rules"] if r["direction"] == "out"]
-            out.append("| %s | %s | %s | %s | %s |\n" % (server_os, node_type, facts["version_column"],
-                                                         _resolved(rules_in), _resolved(rules_out)))
-    out.append("\nOn a SUM server the rules are the mirror of its nodes' (out where the node has in, in where "
+            out.append("| %s | %s | %s | %s | %s | %s |\n" % (server_os, node_type, version, facts["version_column"],
+                                                              _resolved(rules_in), _resolved(rules_out)))
+    return out
+
+
+def port_matrix() -> str:
+    """Both pages' tables and rules, the version boundaries and the differences, from the data."""
+    sum7, sum8 = pm.PAGES[pm.SUM7], pm.PAGES[pm.SUM8]
+    out = [HEADER % "plugins/module_utils/plan/port_matrix.py", "# The HP SUM port matrices\n\n",
+           "HPE publishes one port page per SUM generation; the collection encodes both and `sum_version` picks "
+           "one. `HTTP` and `HTTPS` are SUM's own ports (default %d and %d, moved by `/port` and `/ssl_port` or "
+           "the ini file); `(80)` is optional.\n\n" % (pm.DEFAULT_HTTP_PORT, pm.DEFAULT_HTTPS_PORT),
+           "## Which page a version uses\n\n",
+           "| sum_version | page | \"from target\" column (`version_column`) |\n|---|---|---|\n",
+           "| up to %s | %s | `%s` |\n" % (".".join(map(str, pm.LAST_OLD_VERSION)), sum7.title, pm.COLUMN_OLD),
+           "| between %s and %s | none: rejected, the page does not cover them | |\n"
+           % (".".join(map(str, pm.LAST_OLD_VERSION)), ".".join(map(str, pm.FIRST_NEW_VERSION))),
+           "| %s to 7.x | %s | `%s` |\n" % (".".join(map(str, pm.FIRST_NEW_VERSION)), sum7.title, pm.COLUMN_NEW),
+           "| %s and later | %s | `%s` |\n\n" % (".".join(map(str, pm.FIRST_SUM8_VERSION)), sum8.title,
+                                                 pm.COLUMN_SUM8),
+           "%s as the first version of the SUM 8 page is our reading: no HPE page states it. SPP 2017.04 carries "
+           "the 7.x page, SPP 2017.10.1 the new one. The SUM 8 page heads its one \"from target\" column "
+           "\"SUM 7.3.0 and later\"; the collection uses it from %s on and keeps the 7.x page's column for 7.3.0 "
+           "to 7.x.\n\n" % (".".join(map(str, pm.FIRST_SUM8_VERSION)), ".".join(map(str, pm.FIRST_SUM8_VERSION)))]
+    for page in (sum7, sum8):
+        out.append("## %s: \"%s\"\n\n" % (page.versions.split(" (")[0], page.title))
+        out.append("Source: %s. Used for %s.\n\n" % (page.source, page.versions))
+        out.extend(_page_table(page))
+        listed = [n for n in pm.NODE_TYPES if any(n in row.node_types for row in page.table)]
+        out.append("\n`sum_node_type` for each row: %s.\n" % "; ".join(
+            "%s %s" % (name, ", ".join(keys)) for name, keys in _names(page, listed).items()))
+        out.append("A Linux SUM server with Windows nodes has no row on the page: the plan refuses it.\n")
+        for node_type, why in page.not_listed.items():
+            out.append("`%s` is refused with this page: %s.\n" % (node_type, why))
+        out.append("\n### Other rules on the page\n\n")
+        for number, text in page.rules.items():
+            carried = " (carried over from the 7.x page: the SUM 8 page's text after the table was not available " \
+                      "in full)" if page.key == pm.SUM8 and number in pm.SUM8_CARRIED_OVER else ""
+            out.append("%d. %s%s\n" % (number, text, carried))
+        out.append("\n")
+    out.append("Protocols: %s are UDP (NetBIOS), every other port is TCP, on both pages.\n\n"
+               % ", ".join(str(p) for p in sorted(pm.UDP_PORTS)))
+    out.append("## Differences between the pages\n\n")
+    out.append("The SUM 8 page against the 7.x page's `%s` column (the 7.x page's `%s` column is gone).\n\n"
+               % (pm.COLUMN_NEW, pm.COLUMN_OLD))
+    out.extend(_differences())
+    out.append("\n## Known limits of planning\n\n")
+    out.append("- Rule 11 of the SUM 8 page: after the first connection binds, SUM traffic can move to a "
+               "dedicated port above 1024. The page names neither the side nor the range, so no ephemeral range "
+               "is opened on a guess. A deployment whose follow-up connection uses such a port is outside what "
+               "the page lets us plan: validation proves the planned ports only.\n")
+    out.append("- Rule 10 of the SUM 8 page (\"If ports are listed in both columns, SUM communicates "
+               "bidirectionally\"): every firewall backend the collection drives is stateful, so the replies of a "
+               "planned connection need no rule; each column's connections are planned as listed.\n")
+    out.append("- Rule 7 (ESXi outbound rules) and the VMware row: the SUM 8 page (SPP 2022.12) limits remote "
+               "VMware updates to Gen9 and previous generation servers; the plan's reasons say so, nothing "
+               "checks a server's generation.\n\n")
+    out.append("## What a node's own firewall gets, with SUM's default ports\n\n")
+    out.append("Both phases. `in` accepts from the SUM server; `out` allows to it.\n\n")
+    for page in (sum7, sum8):
+        out.append("### %s\n\n" % page.versions.split(" (")[0])
+        out.extend(_node_firewalls(page))
+        out.append("\n")
+    out.append("On a SUM server the rules are the mirror of its nodes' (out where the node has in, in where "
                "the node has out), plus the HTTPS port from loopback (rule 1), the HTTP and HTTPS ports from "
                "the browser sources (rule 4) and the FTP port from the nodes when FTP is on (rule 5).\n\n")
     out.append("ESXi allows outbound connections to %s by default (rule 7): callback ports among them need no "

@@ -60,7 +60,7 @@ class ActionModule(ActionBase):
             args.pop("use_plan")
             if not args.pop("from_inventory"):
                 args.pop("hosts")
-                result.update(changed=False, ansible_facts={"sum_ports": build_plan(args)})
+                result.update(changed=False, ansible_facts={"sum_ports": build_plan(args, host=me)})
                 return result
             hosts = args.pop("hosts")
             settings = {option: args[option] for option in SETTING_OPTIONS}

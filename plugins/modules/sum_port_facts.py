@@ -14,18 +14,22 @@ module: sum_port_facts
 short_description: Compute the ports HPE Smart Update Manager needs on one host
 version_added: 1.0.0
 description:
-  - Turns the vendor page "Making HP SUM network ports available" into this host's port plan and returns it
-    as the fact C(sum_ports).
+  - Turns HPE's port page for the SUM version into this host's port plan and returns it as the fact C(sum_ports).
+    The page is "Making HP SUM network ports available" for SUM 7.x and earlier and "SUM network ports used" for
+    SUM 8.0.0 and later (docs/port-matrix.md shows both and their differences).
   - The plan lists the rules this host's own firewall must allow, one per (direction, protocol, port), with the
     peers each rule is restricted to, the phases it serves, whether SUM requires it and why.
   - Runs on the controller through an action plugin of the same name. No connection to the host is made and
     no Python is needed on it, so planning large fleets costs no SSH round trip.
-  - A node's rules come from its row of the table (SUM server OS x node type), the version column
-    (C(<=7.2.1) or C(>=7.3.0)) and the phases. A SUM server's rules mirror those of its nodes (out where the node
+  - A node's rules come from its row of the version's table (SUM server OS x node type), the version column
+    (C(<=7.2.1) or C(>=7.3.0) on the 7.x page, C(>=8.0.0) for the SUM 8 page) and the phases. A SUM server's rules mirror those of its nodes (out where the node
     has in, in where the node has out), plus the HTTPS port from loopback (page rule 1), the HTTP and HTTPS ports
     from O(browser_sources) (rule 4) and the FTP port from its nodes when O(ftp_port) is set (rule 5).
-  - A Linux SUM server with a Windows node is an error because the page has no such row. Versions between 7.2.1 and
-    7.3.0 are rejected.
+  - A Linux SUM server with a Windows node is an error because neither page has such a row. Versions between 7.2.1
+    and 7.3.0 are rejected. A node type that the version's page does not list is an error that names the host, the
+    node type and the version (from SUM 8.0.0 on C(hpux), C(moonshot) and C(superdome); before it
+    C(superdome_flex)).
+  - SUM 8.0.0 as the first version of the SUM 8 page is the collection's reading; no HPE page states it.
 author:
   - hpsum.ports maintainers (@hpsum)
 attributes:
@@ -82,8 +86,11 @@ options:
   node_type:
     description:
       - The node's type, as named in the table. Required when O(host_role=node).
+      - C(superdome) is the 7.x page's "Superdome 2/X"; C(superdome_x) is the same row on the 7.x page and the
+        "Superdome X" row on the SUM 8 page; C(superdome_flex) is on the SUM 8 page only.
     type: str
-    choices: [windows, linux, hpux, vmware, oa, ilo, vc, fc_switch, sas_switch, moonshot, superdome]
+    choices: [windows, linux, hpux, vmware, oa, ilo, vc, fc_switch, sas_switch, moonshot, superdome, superdome_x,
+              superdome_flex]
   sum_server_os:
     description:
       - The OS of the SUM server (of this host when it is one, of its SUM server when it is a node).
@@ -93,8 +100,8 @@ options:
   sum_version:
     description:
       - SUM version C(X.Y.Z). Required unless O(use_plan) is given.
-      - C(<= 7.2.1) and C(>= 7.3.0) pick the "from target" column; versions between them are not on the page and
-        are rejected.
+      - C(<= 7.2.1) and C(7.3.0) to C(7.x) pick the "from target" column of the 7.x page; C(>= 8.0.0) picks the
+        SUM 8 page. Versions between 7.2.1 and 7.3.0 are not on the page and are rejected.
     type: str
   phases:
     description: The phases to plan for.
@@ -222,7 +229,8 @@ ansible_facts:
           type: str
           sample: "7.6.0"
         version_column:
-          description: The page's "from target" column the version picks.
+          description: The "from target" column the version picks (C(<=7.2.1), C(>=7.3.0) or C(>=8.0.0), the last
+            one the SUM 8 page's).
           returned: success
           type: str
           sample: ">=7.3.0"

@@ -39,6 +39,11 @@ def test_plan_yml_on_the_example_inventory(tmp_path: pathlib.Path) -> None:
     assert {r["expiry"] for r in request} == {""}  # no window deadline given
     esx = [r for r in request if (r["source_name"], r["destination_name"], r["port"]) == ("esx1", "sum-lin1", "63001")]
     assert esx and esx[0]["justification"].startswith("HPE SUM ") and esx[0]["request_id"].startswith("SUM-")
+    # the SUM 8 fleet next to it: its page's Superdome rows, no Superdome X HTTPS callback on SUM 7
+    assert ("sdx1", "sum-lin8", "63002") in pairs and ("sdflex1", "sum-lin8", "63002") in pairs
+    assert ("sum-lin8", "sdflex1", "443") in pairs and ("sum-lin8", "sdflex1", "22") not in pairs
+    assert ("superdome1", "sum-lin1", "63002") not in pairs and ("superdome1", "sum-lin1", "63001") in pairs
+    assert ("lin-app8", "sum-lin8", "63001") not in pairs
     assert (tmp_path / "flows.md").read_text().startswith("# SUM flows")
     assert (tmp_path / "flows.mmd").read_text().startswith("flowchart LR")
     manual = (tmp_path / "manual-steps.txt").read_text()

@@ -201,7 +201,9 @@ def plan_fleet(hostvars: HostVars, groups: t.Mapping[str, t.Sequence[str]], sett
         options = plan_args(host, hostvars, groups, defaults)
         if options is not None:
             try:
-                plans[host] = plan_lib.build_plan(options)
+                plans[host] = plan_lib.build_plan(options, host=host)
             except SumPortsError as exc:
-                raise SumPortsError("%s (host %s)" % (exc.msg, host), host=host, **exc.details) from None
+                if exc.details.get("host"):  # the error names its host already
+                    raise
+                raise SumPortsError("%s (host %s)" % (exc.msg, host), **dict(exc.details, host=host)) from None
     return plans

@@ -18,7 +18,7 @@ import re
 import typing as t
 
 from ansible_collections.hpsum.ports.plugins.module_utils.common import checks, rule_schema
-from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import option_error
+from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError, option_error
 from ansible_collections.hpsum.ports.plugins.module_utils.plan import port_matrix as pm
 
 _VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
@@ -56,15 +56,37 @@ def parse_version(value: t.Any) -> t.Tuple[int, int, int]:
 
 
 def version_column(value: t.Any) -> str:
-    """The page's "from target" column for a SUM version; versions between the two are rejected."""
+    """The "from target" column (and so the page) for a SUM version; versions between 7.2.1 and 7.3.0 are rejected."""
     version = parse_version(value)
     if version <= pm.LAST_OLD_VERSION:
         return pm.COLUMN_OLD
+    if version >= pm.FIRST_SUM8_VERSION:
+        return pm.COLUMN_SUM8
     if version >= pm.FIRST_NEW_VERSION:
         return pm.COLUMN_NEW
     raise option_error(
         "sum_version", value, "lies between 7.2.1 and 7.3.0, which the page does not cover; use the exact release"
     )
+
+
+def node_type_error(option: str, node_type: str, server_os: str, column: str, version: t.Any,
+                    host: t.Optional[str] = None, address: t.Optional[str] = None) -> SumPortsError:
+    """The error for a node type that the version's page has no row for: names host, node type and version."""
+    page = pm.page_of(column)
+    if node_type in page.not_listed:
+        where = ", ".join(part for part in (
+            ("host %s" % host) if host else "", ("at %s" % address) if address else "",
+            "sum_version %r" % version) if part)
+        error = option_error(option, node_type, "(%s) is not on the page \"%s\" (%s): %s"
+                             % (where, page.title, page.versions, page.not_listed[node_type]))
+        error.details.update(host=host, node_type=node_type, sum_version=version)
+        return error
+    at = " (at %s)" % address if address else ""
+    return option_error(
+        option, node_type,
+        "%sis not supported with sum_server_os %r: the page has no row for a %s SUM server updating %s nodes "
+        "(%ssum_version %r)" % (at.lstrip() + " " if at else "", server_os, server_os.capitalize(),
+                                pm.NODE_TYPE_LABELS[node_type], ("host %s, " % host) if host else "", version))
 
 
 def check_phases(value: t.Any) -> t.List[str]:
@@ -128,16 +150,14 @@ def node_templates(
     ports: t.Mapping[str, t.Optional[int]],
     optional_ports: bool = True,
 ) -> t.List[_Template]:
-    """A node's rules (without peers) from its table row, merged per (direction, protocol, port)."""
-    row = pm.row_for(server_os, node_type)
+    """A node's rules (without peers) from its row on the column's page, merged per (direction, protocol, port)."""
+    page = pm.page_of(column)
+    row = pm.row_for(server_os, node_type, page.key)
     if row is None:
-        raise option_error(
-            "node_type",
-            node_type,
-            "is not supported with sum_server_os %r: the page has no row for a %s SUM server updating %s nodes"
-            % (server_os, server_os.capitalize(), pm.NODE_TYPE_LABELS[node_type]),
-        )
+        raise node_type_error("node_type", node_type, server_os, column, page.versions)
     label = pm.NODE_TYPE_LABELS[node_type]
+    if node_type in page.row_notes:
+        label = "%s (%s)" % (label, page.row_notes[node_type])
     merged: t.Dict[t.Tuple[str, str, int], t.Dict[str, t.Any]] = collections.OrderedDict()
 
     def add(direction: str, ref: pm.PortRef, phase: str, reason: str) -> None:
@@ -158,8 +178,8 @@ def node_templates(
             add("out", ref, phase, "from target: %s node -> SUM server (%s)" % (label, _port_label(ref)))
         if node_type == "vmware":
             for ref in pm.VMWARE_EXTRA_CALLBACKS:
-                add("out", ref, phase, "from target: VMware node -> SUM server (%s; rule 7: opened, not required)"
-                    % _port_label(ref))
+                add("out", ref, phase, "from target: %s node -> SUM server (%s; rule 7: opened, not required)"
+                    % (label, _port_label(ref)))
     return [
         _Template(key[0], key[1], key[2], tuple(p for p in pm.PHASES if p in entry["phases"]), entry["required"],
                   "; ".join(entry["reasons"]))
@@ -213,7 +233,8 @@ def _check_node_peers(value: t.Any) -> t.List[str]:
     return _unique(checks.address("peers[%d]" % i, peer) for i, peer in enumerate(value))
 
 
-def _check_server_peers(value: t.Any, server_os: str) -> "collections.OrderedDict[str, t.List[str]]":
+def _check_server_peers(value: t.Any, server_os: str, column: str,
+                        version: t.Any) -> "collections.OrderedDict[str, t.List[str]]":
     """``[{address, node_type}]`` -> node_type -> addresses (in first-seen order)."""
     if not isinstance(value, (list, tuple)):
         raise option_error("peers", value, "must be a list of {address, node_type} for a SUM server")
@@ -225,11 +246,9 @@ def _check_server_peers(value: t.Any, server_os: str) -> "collections.OrderedDic
             raise option_error(option, peer, "must be a mapping with keys address and node_type")
         address = checks.address(option + ".address", peer["address"])
         node_type = checks.choice(option + ".node_type", peer["node_type"], pm.NODE_TYPES)
-        if pm.row_for(server_os, node_type) is None:
-            raise option_error(
-                option + ".node_type", node_type,
-                "(at %s) is not supported with sum_server_os %r: the page has no row for a %s SUM server updating "
-                "%s nodes" % (address, server_os, server_os.capitalize(), pm.NODE_TYPE_LABELS[node_type]))
+        if pm.row_for(server_os, node_type, pm.PAGE_OF_COLUMN[column]) is None:
+            raise node_type_error(option + ".node_type", node_type, server_os, column, version,
+                                  host=peer.get("name"), address=address)
         by_type.setdefault(node_type, collections.OrderedDict())[address] = None
     return collections.OrderedDict((nt, list(addrs)) for nt, addrs in by_type.items())
 
@@ -257,7 +276,7 @@ def server_rules(server_os: str, column: str, phases: t.Sequence[str], ports: t.
                       tpl.reason)
     https = t.cast(int, ports["https_port"])
     rules.add("in", "tcp", https, LOOPBACK_PEERS, phases, True,
-              "rule 1: hpsum_binary <-> hpsum_service on the SUM server's loopback (HTTPS port)")
+              "rule 1: %s on the SUM server's loopback (HTTPS port)" % pm.page_of(column).program_names)
     if browser_sources:
         for key in ("http_port", "https_port"):
             rules.add("in", "tcp", t.cast(int, ports[key]), browser_sources, phases, True,
@@ -289,8 +308,11 @@ def esxi_summary(rules: t.Sequence[t.Mapping[str, t.Any]]) -> t.Dict[str, t.Any]
 # ---------------------------------------------------------------- the plan
 
 
-def build_plan(options: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
-    """One host's ``sum_ports`` from the options of sum_port_facts (plugins/modules/sum_port_facts.py)."""
+def build_plan(options: t.Mapping[str, t.Any], host: t.Optional[str] = None) -> t.Dict[str, t.Any]:
+    """One host's ``sum_ports`` from the options of sum_port_facts (plugins/modules/sum_port_facts.py).
+
+    ``host`` (the inventory name, when known) is named in the errors about node types.
+    """
     opts = dict(DEFAULTS)
     opts.update({k: v for k, v in options.items() if v is not None or k == "ftp_port"})
     host_role = checks.choice("host_role", opts.get("host_role"), pm.HOST_ROLES)
@@ -312,6 +334,8 @@ def build_plan(options: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
         if node_type is None:
             raise option_error("node_type", node_type, "is required when host_role is node")
         node_type = checks.choice("node_type", node_type, pm.NODE_TYPES)
+        if pm.row_for(server_os, node_type, pm.PAGE_OF_COLUMN[column]) is None:
+            raise node_type_error("node_type", node_type, server_os, column, opts["sum_version"], host=host)
         if browser_sources:
             raise option_error("browser_sources", opts["browser_sources"], "applies to host_role sum_server only")
         peers = _check_node_peers(opts["peers"])
@@ -322,7 +346,8 @@ def build_plan(options: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     else:
         if node_type is not None:
             raise option_error("node_type", node_type, "applies to host_role node only")
-        rules = server_rules(server_os, column, phases, ports, _check_server_peers(opts["peers"], server_os),
+        rules = server_rules(server_os, column, phases, ports,
+                             _check_server_peers(opts["peers"], server_os, column, opts["sum_version"]),
                              browser_sources, optional_ports)
         firewall = server_os
         esxi = None

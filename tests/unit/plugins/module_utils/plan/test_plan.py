@@ -16,7 +16,8 @@ from ansible_collections.hpsum.ports.plugins.module_utils.plan import plan
 
 SUM = "198.18.0.10"
 H, S = "HTTP", "HTTPS"
-MP = ("ilo", "vc", "fc_switch", "sas_switch", "moonshot", "superdome")
+# superdome_x is the page's "Superdome 2/X" on the 7.x page, like superdome
+MP = ("ilo", "vc", "fc_switch", "sas_switch", "moonshot", "superdome", "superdome_x")
 
 # node type -> phase -> (to target, from target <= 7.2.1, from target >= 7.3.0); "80?" = (80)
 PAGE: t.Dict[str, t.Dict[str, t.Tuple[t.Tuple, t.Tuple, t.Tuple]]] = {
@@ -120,7 +121,7 @@ def test_linux_server_with_windows_node_is_an_error() -> None:
 
 @pytest.mark.parametrize("version,column", [
     ("1.0.0", "<=7.2.1"), ("7.2.0", "<=7.2.1"), ("7.2.1", "<=7.2.1"), ("7.3.0", ">=7.3.0"),
-    ("7.3.1", ">=7.3.0"), ("8.0.0", ">=7.3.0"), ("10.2.11", ">=7.3.0"),
+    ("7.3.1", ">=7.3.0"), ("7.99.99", ">=7.3.0"), ("8.0.0", ">=8.0.0"), ("10.2.11", ">=8.0.0"),
 ])
 def test_version_column(version: str, column: str) -> None:
     assert plan.version_column(version) == column
