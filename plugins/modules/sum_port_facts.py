@@ -22,8 +22,9 @@ description:
   - Runs on the controller through an action plugin of the same name. No connection to the host is made and
     no Python is needed on it, so planning large fleets costs no SSH round trip.
   - A node's rules come from its row of the version's table (SUM server OS x node type), the version column
-    (C(<=7.2.1) or C(>=7.3.0) on the 7.x page, C(>=8.0.0) for the SUM 8 page) and the phases. A SUM server's rules mirror those of its nodes (out where the node
-    has in, in where the node has out), plus the HTTPS port from loopback (page rule 1), the HTTP and HTTPS ports
+    (C(<=7.2.1) or C(>=7.3.0) on the 7.x page, C(>=8.0.0) for the SUM 8 page) and the phases. A SUM server's
+    rules mirror those of its nodes (out where the node has in, in where the node has out), plus the HTTPS port
+    from loopback (page rule 1), the HTTP and HTTPS ports
     from O(browser_sources) (rule 4) and the FTP port from its nodes when O(ftp_port) is set (rule 5).
   - A Linux SUM server with a Windows node is an error because neither page has such a row. Versions between 7.2.1
     and 7.3.0 are rejected. A node type that the version's page does not list is an error that names the host, the

@@ -256,3 +256,36 @@ def test_other_hosts_are_left_alone(sum_lab: labutil.LabInfo) -> None:
     assert res.rc == 0, res.explain()
     assert res.result(node, INI_TASK).get("skipped") is True
     assert res.stats[node].changed == 0
+
+
+PICK = ROLE + "Pick the ini file"
+FAIL_NONE = ROLE + "Fail naming every place looked at when none has the ini file"
+
+
+def test_sum8_looks_for_sum_ini_and_reports_where(sum_lab: labutil.LabInfo, server: str, remote: Remote) -> None:
+    missing = f"{remote.dir}/bin/sum.ini"
+    path = remote.write("sum.ini", SEED)
+    extra = plan_vars("", sum_config_ini_paths={"linux": {"sum": [missing, path], "hpsum": []}, "windows": {}})
+    res = play(sum_lab, server, extra)
+    assert res.rc == 0, res.explain()
+    assert remote.read(path) == AFTER
+    assert res.result(server, INI_TASK)["path"] == path
+    listening = res.result(server, REPORT)["ansible_facts"]["sum_config_listening"]
+    assert listening["path"] == path and listening["looked_at"] == [missing, path]
+    assert listening["path_source"] == "sum_config_ini_paths.linux.sum" and listening["sum_version"] == "8.1.0"
+
+    # the installation's own folder comes first (and a place is looked at once)
+    res = play(sum_lab, server, dict(extra, sum_config_install_dir=remote.dir))
+    assert res.rc == 0, res.explain()
+    listening = res.result(server, REPORT)["ansible_facts"]["sum_config_listening"]
+    assert listening["looked_at"] == [path, missing] and listening["path"] == path
+    assert listening["path_source"] == "sum_config_install_dir"
+
+
+def test_no_ini_anywhere_fails_naming_every_place(sum_lab: labutil.LabInfo, server: str, remote: Remote) -> None:
+    places = [f"{remote.dir}/a/sum.ini", f"{remote.dir}/b/sum.ini"]
+    res = play(sum_lab, server, plan_vars("", sum_config_ini_paths={"linux": {"sum": places}}))
+    assert res.rc != 0
+    msg = res.result(server, FAIL_NONE)["msg"]
+    assert all(place in msg for place in places) and "SUM 8.1.0" in msg and "no sum.ini" in msg
+    assert remote.listing() == []

@@ -37,7 +37,8 @@ def test_port_matrix_doc_has_the_sum8_page_and_the_differences() -> None:
                    "generation servers) | 443, 5989 | HTTP | 443, 5989 | HTTP |",
                    "| Windows or Linux | OA | 22, (80), 443 | none | 22, (80), 443 | none |",
                    "| Windows or Linux | Superdome X | 22, (80), 443 | none | 22, (80), 443 | HTTP, HTTPS |",
-                   "| Windows or Linux | iLO, VC, FC switch, SAS switch | 22, (80), 443 | none | 22, (80), 443 | HTTP |",
+                   "| Windows or Linux | iLO, VC, FC switch, SAS switch | 22, (80), 443 | none | 22, (80), 443 "
+                   "| HTTP |",
                    "| Windows or Linux | Superdome Flex | 443 | none | 443 | HTTPS |",
                    "between sum_binary and sum_service", "SUM communicates bidirectionally",
                    "high-number port (greater than 1024)"):
