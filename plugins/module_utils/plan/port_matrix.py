@@ -295,7 +295,8 @@ class Page(t.NamedTuple):
 SUM7_PAGE = Page(
     key=SUM7,
     title="Making HP SUM network ports available",
-    source="HPE's HP SUM 7.x help topic of that name (SPP 2016.04 and 2017.04 carry it)",
+    source="HPE's HP SUM 7.x help topic of that name (SPP 2016.04 and 2017.04 carry it); quoted in "
+           "docs/vendor/hpsum-network-ports.txt",
     versions="SUM 7.x and earlier (sum_version < 8.0.0)",
     columns=(COLUMN_OLD, COLUMN_NEW),
     table=SUM7_TABLE,
@@ -313,7 +314,8 @@ SUM8_PAGE = Page(
     key=SUM8,
     title="SUM network ports used",
     source="HPE's SUM help topic of that name, file v33312880.htm, read in SPP 2017.10.1 (Japanese edition, "
-           "the first seen with it), SPP 2018.11.0 and SPP Gen11 2022.12.00.00 (which adds the VMware footnote)",
+           "the first seen with it), SPP 2018.11.0 and SPP Gen11 2022.12.00.00 (which adds the VMware footnote); "
+           "restated in docs/vendor/sum8-network-ports.md",
     versions="SUM 8.0.0 and later (sum_version >= 8.0.0; 8.0.0 as the first version is our reading)",
     columns=(COLUMN_SUM8,),
     table=SUM8_TABLE,

@@ -1,8 +1,7 @@
 """The plan against the SUM 8 and later page, cell by cell, restated here independently of port_matrix.py.
 
-Each expectation is typed from HPE's page "SUM network ports used" (SPP 2017.10.1, 2018.11.0
-and Gen11 2022.12.00.00), not computed from the module's data, so a wrong port in the data
-makes these tests fail.
+Each expectation is typed from HPE's page "SUM network ports used" (docs/vendor/sum8-network-ports.md),
+not computed from the module's data, so a wrong port in the data makes these tests fail.
 """
 
 from __future__ import annotations
