@@ -20,7 +20,7 @@ from ansible_collections.hpsum.ports.plugins.module_utils.plan.facts_spec import
     REQUIRED_IF,
     SETTING_OPTIONS,
 )
-from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import plan_fleet
+from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import SETTINGS, plan_fleet, settings_of
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import build_plan, check_plan
 
 
@@ -63,6 +63,11 @@ class ActionModule(ActionBase):
                 result.update(changed=False, ansible_facts={"sum_ports": build_plan(args, host=me)})
                 return result
             hosts = args.pop("hosts")
+            if hosts is not None and self._inventory_planned(args, task_vars):
+                result.update(changed=False, plans={}, inventory_plans=True,
+                              msg="every host has its plan from the inventory (hpsum.ports.sum_plan), made with "
+                                  "these fleet settings: nothing to plan")
+                return result
             settings = {option: args[option] for option in SETTING_OPTIONS}
             plans = plan_fleet(_CachedHostVars(task_vars["hostvars"]), task_vars["groups"], settings,
                                [me] if hosts is None else hosts)
@@ -80,3 +85,12 @@ class ActionModule(ActionBase):
             result.update(skipped=True, msg="%s is neither in group sum_servers nor has sum_node_type: nothing to "
                                             "plan" % me)
         return result
+
+    @staticmethod
+    def _inventory_planned(args: t.Mapping[str, t.Any], task_vars: t.Mapping[str, t.Any]) -> bool:
+        """Whether the inventory plugin planned every host with the same fleet settings as this task's."""
+        planned = task_vars.get("sum_plan_inventory_settings")
+        if not isinstance(planned, dict):
+            return False
+        variables = dict(SETTINGS)
+        return settings_of({variables[option]: args[option] for option in SETTING_OPTIONS}, {}) == dict(planned)

@@ -34,6 +34,9 @@ SETTINGS = (
 )
 # Settings a node takes from its SUM server (the server is where SUM's ports live).
 NODE_SETTINGS = ("sum_version", "phases", "http_port", "https_port", "ftp_port", "optional_ports")
+# Every host variable the contract reads (an inventory plugin needs no other).
+CONTRACT_VARIABLES = ("sum_node_type", "sum_server", "sum_server_os", "sum_address", "sum_mgmt_address",
+                      "ansible_host", "ansible_connection") + tuple(variable for _option, variable in SETTINGS)
 
 HostVars = t.Mapping[str, t.Mapping[str, t.Any]]
 
@@ -126,6 +129,11 @@ def _settings(hvars: t.Mapping[str, t.Any], defaults: t.Mapping[str, t.Any], hos
                 raise _host_error(host, variable, value, "cannot be converted (%s)" % exc) from None
         settings[option] = value
     return settings
+
+
+def settings_of(hvars: t.Mapping[str, t.Any], defaults: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
+    """The fleet settings (sum_plan_* variables, converted) that a host's variables give."""
+    return {variable: value for (_option, variable), value in zip(SETTINGS, _settings(hvars, defaults).values())}
 
 
 def plan_args(host: str, hostvars: HostVars, groups: t.Mapping[str, t.Sequence[str]],
