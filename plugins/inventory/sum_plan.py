@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: sum_plan
 short_description: Give every host its SUM port plan (C(sum_ports)) when the inventory loads
-version_added: 1.1.0
+version_added: 1.0.0
 author: hpsum.ports contributors
 description:
   - Runs after the inventory's own sources, like M(ansible.builtin.constructed), reads their hosts, groups and
@@ -68,6 +68,13 @@ from ansible.plugins.inventory import BaseInventoryPlugin
 from ansible.utils.vars import combine_vars, load_extra_vars
 from ansible.vars.plugins import get_vars_from_inventory_sources
 
+try:
+    from ansible.template import trust_as_template
+except ImportError:  # ansible-core < 2.19: plain strings are data already
+    def trust_as_template(value: str) -> str:  # type: ignore[misc]
+        """Nothing to mark before ansible-core 2.19."""
+        return value
+
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import (
     CONTRACT_VARIABLES,
@@ -77,6 +84,20 @@ from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import 
 )
 
 _ROLE_DEFAULTS = os.path.join(os.path.dirname(__file__), "..", "..", "roles", "sum_plan", "defaults", "main.yml")
+
+
+def _trusted(value: t.Any, memo: t.Dict[str, str]) -> t.Any:
+    """A copy of plain data whose strings are marked as a YAML inventory's are."""
+    if isinstance(value, str):
+        tagged = memo.get(value)
+        if tagged is None:
+            tagged = memo[value] = trust_as_template(value)
+        return tagged
+    if isinstance(value, dict):
+        return {_trusted(k, memo): _trusted(v, memo) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_trusted(v, memo) for v in value]
+    return value
 
 
 class InventoryModule(BaseInventoryPlugin):
@@ -107,12 +128,15 @@ class InventoryModule(BaseInventoryPlugin):
                                          defaults)
         except SumPortsError as exc:
             raise AnsibleParserError(to_native(exc.msg)) from None
-        # The plans are data, never templates: set them on the inventory itself, past the proxy that would copy
-        # and tag every string of them for template trust (most of the load time for a large fleet).
+        # Set the plans on the inventory itself, past the proxy that would copy and tag every string of them (most
+        # of the load time of a large fleet). Their strings (addresses, names, the plan's own words; no braces) are
+        # marked the way a YAML inventory's are, once per distinct string, so that ansible-inventory --list prints
+        # them as plain strings (AWX stores that output).
         target = getattr(inventory, "__wrapped__", inventory)
+        memo: t.Dict[str, str] = {}
         for host, plan in plans.items():
-            target.set_variable(host, "sum_ports", plan)
-        inventory.set_variable("all", "sum_plan_inventory_settings", fleet_settings)
+            target.set_variable(host, "sum_ports", _trusted(plan, memo))
+        target.set_variable("all", "sum_plan_inventory_settings", _trusted(fleet_settings, memo))
 
     def _group_vars(self, group: t.Any, loader: t.Any) -> t.Dict[str, t.Any]:
         """A group's own variables, and its vars plugins' ones (group_vars/NAME)."""
@@ -153,7 +177,8 @@ class InventoryModule(BaseInventoryPlugin):
         try:
             return {k: self.templar.template(v) for k, v in hvars.items()}
         except Exception as exc:
-            raise AnsibleParserError("host %s: cannot template its SUM variables: %s" % (host.name, to_native(exc)))
+            raise AnsibleParserError("host %s: cannot template its SUM variables: %s"
+                                     % (host.name, to_native(exc))) from None
 
     def host_groupvars(self, host: t.Any, loader: t.Any) -> t.Dict[str, t.Any]:
         """All variables of a host's groups."""
