@@ -12,7 +12,8 @@ DOCUMENTATION = r"""
 name: sum_plan
 short_description: Give every host its SUM port plan (C(sum_ports)) when the inventory loads
 version_added: 1.0.0
-author: hpsum.ports contributors
+author:
+  - hpsum.ports maintainers (@hpsum)
 description:
   - Runs after the inventory's own sources, like M(ansible.builtin.constructed), reads their hosts, groups and
     variables (including C(group_vars) and C(host_vars) next to the sources, and C(-e) extra variables) and
