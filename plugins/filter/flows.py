@@ -15,9 +15,21 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.hpsum.ports.plugins.module_utils.plan import flows as flows_lib
 
 
-def _plans(hostvars: t.Any, hosts: t.Sequence[str]) -> t.Tuple[t.Dict[str, t.Any], t.Dict[str, t.List[str]]]:
+def _plans(hostvars: t.Any, hosts: t.Sequence[str],
+           inventory_plans: bool = False) -> t.Tuple[t.Dict[str, t.Any], t.Dict[str, t.List[str]]]:
     plans = {}
     group_names = {}
+    inventory = getattr(hostvars, "_inventory", None) if inventory_plans else None
+    if inventory is not None:
+        # The plans are the inventory's own (hpsum.ports.sum_plan): read them from the inventory's hosts instead
+        # of computing every variable of every host (hostvars), which is most of the time for a large fleet.
+        for host in hosts:
+            entry = inventory.get_host(host)
+            plan = entry.vars.get("sum_ports") if entry is not None else None
+            if plan:
+                plans[host] = plan
+                group_names[host] = sorted(g.name for g in entry.get_groups() if g.name != "all")
+        return plans, group_names
     for host in hosts:
         hvars = hostvars[host]
         plan = (hvars.get("ansible_facts") or {}).get("sum_ports") or hvars.get("sum_ports")
@@ -35,6 +47,16 @@ def sum_flows(hostvars: t.Any, hosts: t.Sequence[str]) -> t.List[t.Dict[str, t.A
 def sum_flows_manual(hostvars: t.Any, hosts: t.Sequence[str]) -> str:
     """The HP-UX nodes' IPFilter lines, a manual step ("" when there is no HP-UX node)."""
     return flows_lib.manual_steps(_plans(hostvars, hosts)[0])
+
+
+def sum_flows_export(hostvars: t.Any, hosts: t.Sequence[str], sum_servers: t.Sequence[str],
+                     inventory_plans: bool = False, expiry: t.Optional[str] = None) -> t.Dict[str, str]:
+    """The whole export, file name -> text, in one pass over the plans."""
+    plans, group_names = _plans(hostvars, hosts, inventory_plans)
+    try:
+        return flows_lib.export_files(plans, group_names, sum_servers, expiry)
+    except ValueError as exc:
+        raise AnsibleFilterError(str(exc)) from None
 
 
 def sum_flows_csv(rows: t.Sequence[t.Mapping[str, t.Any]]) -> str:
@@ -69,6 +91,7 @@ class FilterModule:
         return {
             "sum_flows": sum_flows,
             "sum_flows_manual": sum_flows_manual,
+            "sum_flows_export": sum_flows_export,
             "sum_flows_csv": sum_flows_csv,
             "sum_flows_change_request": sum_flows_change_request,
             "sum_flows_markdown": sum_flows_markdown,

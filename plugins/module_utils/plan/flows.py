@@ -161,6 +161,8 @@ def change_request_csv(rows: t.Sequence[t.Mapping[str, t.Any]], action: str = "a
 
 
 def _cell(value: t.Any) -> str:
+    if isinstance(value, str):
+        return value
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (list, tuple)):
@@ -168,22 +170,36 @@ def _cell(value: t.Any) -> str:
     return str(value)
 
 
-def to_csv(rows: t.Sequence[t.Mapping[str, t.Any]]) -> str:
-    """RFC 4180 CSV with a header line."""
+def _cells(rows: t.Sequence[t.Mapping[str, t.Any]]) -> t.List[t.List[str]]:
+    """Each row's cells as text, in COLUMNS order (shared by the CSV and the Markdown)."""
+    return [[_cell(row[c]) for c in COLUMNS] for row in rows]
+
+
+def _csv_text(cells: t.Sequence[t.Sequence[str]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
-    for row in rows:
-        writer.writerow([_cell(row[c]) for c in COLUMNS])
+    writer.writerows(cells)
     return out.getvalue()
+
+
+def _markdown_text(cells: t.Sequence[t.Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    for row in cells:
+        if any("|" in cell for cell in row):
+            row = [cell.replace("|", "\\|") for cell in row]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(rows: t.Sequence[t.Mapping[str, t.Any]]) -> str:
+    """RFC 4180 CSV with a header line."""
+    return _csv_text(_cells(rows))
 
 
 def to_markdown(rows: t.Sequence[t.Mapping[str, t.Any]]) -> str:
     """A Markdown table, one line per flow."""
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    for row in rows:
-        lines.append("| " + " | ".join(_cell(row[c]).replace("|", "\\|") for c in COLUMNS) + " |")
-    return "\n".join(lines) + "\n"
+    return _markdown_text(_cells(rows))
 
 
 def _mermaid_id(name: str) -> str:
@@ -221,3 +237,19 @@ def manual_steps(plans: Plans) -> str:
     parts = [ipfilter.render_text(plan, host) for host, plan in sorted(plans.items())
              if plan.get("firewall") == "hpux"]
     return "\n".join(parts)
+
+
+def export_files(plans: Plans, group_names: t.Mapping[str, t.Sequence[str]], sum_servers: t.Sequence[str],
+                 expiry: t.Optional[str] = None) -> t.Dict[str, str]:
+    """The export for the network team, file name -> text: flows as CSV, the change request (accept, until
+    ``expiry`` when given), Markdown, Mermaid, and the manual steps."""
+    rows = flow_rows(plans, group_names)
+    cells = _cells(rows)
+    manual = manual_steps(plans)
+    return {
+        "flows.csv": _csv_text(cells),
+        "change-request.csv": change_request_csv(rows, "accept", expiry),
+        "flows.md": "# SUM flows\n\n" + _markdown_text(cells),
+        "flows.mmd": to_mermaid(rows, sum_servers),
+        "manual-steps.txt": manual if manual else "No manual step: no HP-UX node.\n",
+    }
