@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import pathlib
+import shutil
 
 import ansible_run
 from ansible_run import Result
@@ -65,3 +66,37 @@ def test_plan_yml_without_fact_injection_exports_the_same_flows(tmp_path: pathli
         assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
         flows[inject] = (out / "flows.csv").read_text()
     assert flows["True"] == flows["False"] and flows["False"].count("\n") > 10
+
+
+def _planned_inventory(tmp_path: pathlib.Path) -> pathlib.Path:
+    """The example inventory with the inventory plugin hpsum.ports.sum_plan after it."""
+    directory = tmp_path / "inventory"
+    shutil.copytree(ROOT / "docs" / "examples" / "inventory", directory)
+    (directory / "zz_sum_plan.yml").write_text("plugin: hpsum.ports.sum_plan\n")
+    return directory
+
+
+def _files(directory: pathlib.Path) -> dict:
+    return {p.name: p.read_text() for p in sorted(directory.iterdir())}
+
+
+def test_plan_yml_uses_the_inventory_s_plans_and_exports_the_same_flows(tmp_path: pathlib.Path) -> None:
+    inventory = _planned_inventory(tmp_path)
+    plain = _playbook("-i", "docs/examples/inventory", "playbooks/plan.yml",
+                      "-e", "sum_flows_dir=%s" % (tmp_path / "a"))
+    assert plain.rc == 0, plain.stdout[-4000:] + plain.stderr[-2000:]
+    run = _playbook("-v", "-i", str(inventory), "playbooks/plan.yml", "-e", "sum_flows_dir=%s" % (tmp_path / "b"))
+    assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert "inventory_plans: true" in run.stdout
+    assert _files(tmp_path / "b") == _files(tmp_path / "a")
+
+
+def test_plan_yml_plans_again_when_the_job_s_settings_differ(tmp_path: pathlib.Path) -> None:
+    # As under AWX: the inventory was planned without the job's extra variables.
+    inventory = _planned_inventory(tmp_path)
+    run = _playbook("-v", "-i", str(inventory), "playbooks/plan.yml", "-e", "sum_flows_dir=%s" % (tmp_path / "f"),
+                    "-e", '{"sum_plan_https_port": 63009}', ANSIBLE_INVENTORY_USE_EXTRA_VARS="false")
+    assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert "inventory_plans: true" not in run.stdout
+    rows = list(csv.DictReader((tmp_path / "f" / "flows.csv").open()))
+    assert any(r["port"] == "63009" for r in rows)
