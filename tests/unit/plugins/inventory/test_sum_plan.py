@@ -49,8 +49,8 @@ def _expected(directory: pathlib.Path) -> t.Dict[str, t.Any]:
     inventory = InventoryManager(loader, [str(directory / "hosts.yml")])
     manager = VariableManager(loader=loader, inventory=inventory)
     hostvars = {h.name: manager.get_vars(host=h) for h in inventory.get_hosts()}
-    defaults = {variable: ROLE_DEFAULTS[variable] for _option, variable in SETTINGS}
-    return plan_fleet(list(hostvars), hostvars, inventory.get_groups_dict(), defaults)
+    settings = {option: ROLE_DEFAULTS[variable] for option, variable in SETTINGS}
+    return plan_fleet(hostvars, inventory.get_groups_dict(), settings)
 
 
 def test_every_host_gets_the_role_s_plan(tmp_path: pathlib.Path) -> None:
