@@ -353,7 +353,18 @@ def terminate(pid: int, token: t.Optional[str], grace: float = _STOP_GRACE) -> b
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             _reap(pid)
-            if not is_ours(pid, token):
+            # An exiting process loses its command line (is_ours turns false) before it is a
+            # zombie: wait until it is gone or a zombie, so "stopped" means no longer running.
+            if not is_ours(pid, token) and _gone(pid):
                 return True
             time.sleep(0.02)
     return not is_ours(pid, token)
+
+
+def _gone(pid: int) -> bool:
+    """True when pid no longer runs: no such process, or a zombie waiting to be reaped."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True
