@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: sum_plan
 short_description: Give every host its SUM port plan (C(sum_ports)) when the inventory loads
-version_added: 1.0.0
+version_added: 1.1.0
 author:
   - hpsum.ports maintainers (@hpsum)
 description:
