@@ -15,7 +15,7 @@ version_added: 1.1.0
 author:
   - hpsum.ports maintainers (@hpsum)
 description:
-  - Runs after the inventory's own sources, like M(ansible.builtin.constructed), reads their hosts, groups and
+  - Runs after the inventory's own sources, like P(ansible.builtin.constructed#inventory), reads their hosts, groups and
     variables (including C(group_vars) and C(host_vars) next to the sources, and C(-e) extra variables) and
     sets C(sum_ports), the plan of M(hpsum.ports.sum_port_facts), on every SUM server (group C(sum_servers))
     and every node (C(sum_node_type) set). Other hosts get nothing.

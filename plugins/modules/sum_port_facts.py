@@ -72,7 +72,7 @@ options:
         C(run_once)) and return the plans in RV(plans); hosts with nothing to plan are left out. No facts are set
         by such a call; publish each plan with O(use_plan). This is how the
         C(hpsum.ports.sum_plan) role plans a large fleet without a task per host.
-      - When the inventory plugin M(hpsum.ports.sum_plan) has already planned every host with the same fleet
+      - When the inventory plugin P(hpsum.ports.sum_plan#inventory) has already planned every host with the same fleet
         settings as the task's (its C(sum_plan_inventory_settings)), nothing is planned again and RV(plans) is
         empty.
     type: list
@@ -203,7 +203,7 @@ plans:
   type: dict
   sample: {"sum1": {"host_role": "sum_server", "rules": []}}
 inventory_plans:
-  description: True when the inventory plugin M(hpsum.ports.sum_plan) had planned every host with these settings.
+  description: True when the inventory plugin P(hpsum.ports.sum_plan#inventory) had planned every host with these settings.
   returned: when O(hosts) is set and the inventory's plans are used
   type: bool
   sample: true
