@@ -119,18 +119,27 @@ def _row(
     deployment_from_new: t.Tuple[PortRef, ...],
 ) -> Row:
     """Build a row in the page's column order."""
+    return _frozen_row(server_oses, node_types, inventory_to, deployment_to, {
+        ("inventory", COLUMN_OLD): inventory_from_old,
+        ("inventory", COLUMN_NEW): inventory_from_new,
+        ("deployment", COLUMN_OLD): deployment_from_old,
+        ("deployment", COLUMN_NEW): deployment_from_new,
+    })
+
+
+def _frozen_row(
+    server_oses: t.Tuple[str, ...],
+    node_types: t.Tuple[str, ...],
+    inventory_to: t.Tuple[PortRef, ...],
+    deployment_to: t.Tuple[PortRef, ...],
+    from_target: t.Dict[t.Tuple[str, str], t.Tuple[PortRef, ...]],
+) -> Row:
+    """A Row of either page, its mappings read-only; from_target is keyed by (phase, column)."""
     return Row(
         server_oses=server_oses,
         node_types=node_types,
         to_target=types.MappingProxyType({"inventory": inventory_to, "deployment": deployment_to}),
-        from_target=types.MappingProxyType(
-            {
-                ("inventory", COLUMN_OLD): inventory_from_old,
-                ("inventory", COLUMN_NEW): inventory_from_new,
-                ("deployment", COLUMN_OLD): deployment_from_old,
-                ("deployment", COLUMN_NEW): deployment_from_new,
-            }
-        ),
+        from_target=types.MappingProxyType(from_target),
     )
 
 
@@ -171,14 +180,8 @@ def _row8(
     deployment_from: t.Tuple[PortRef, ...],
 ) -> Row:
     """Build a row of the SUM 8 page (one "from target" column) in the page's column order."""
-    return Row(
-        server_oses=server_oses,
-        node_types=node_types,
-        to_target=types.MappingProxyType({"inventory": inventory_to, "deployment": deployment_to}),
-        from_target=types.MappingProxyType(
-            {("inventory", COLUMN_SUM8): inventory_from, ("deployment", COLUMN_SUM8): deployment_from}
-        ),
-    )
+    return _frozen_row(server_oses, node_types, inventory_to, deployment_to,
+                       {("inventory", COLUMN_SUM8): inventory_from, ("deployment", COLUMN_SUM8): deployment_from})
 
 
 # The SUM 8 and later table, row for row as the page prints it:
