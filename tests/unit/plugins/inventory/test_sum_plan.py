@@ -83,7 +83,9 @@ def test_a_contract_error_fails_the_load_with_the_role_s_message(tmp_path: pathl
     (directory / "host_vars" / "esx1.yml").write_text("sum_server: nosuch\n")
     run = _ansible_inventory(directory, ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED="1")
     assert run.returncode != 0
-    assert "sum_server: 'nosuch' (host esx1) names nosuch, which is not in group sum_servers" in run.stderr
+    # Older ansible-core wraps warnings at the terminal's width: compare with the line breaks folded.
+    assert "sum_server: 'nosuch' (host esx1) names nosuch, which is not in group sum_servers" in " ".join(
+        run.stderr.split())
 
 
 def test_other_file_names_are_not_this_plugin_s(tmp_path: pathlib.Path) -> None:
