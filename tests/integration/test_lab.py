@@ -33,10 +33,12 @@ DEFAULT_HOSTS = {
     "lock-ipt",
     "lock-ufw",
     "lock-fwd",
+    "node-mh",
     "esxi1",
     "ilo1",
     "oa1",
     "vc1",
+    "proxy1",
     "outsider",
 }
 
@@ -56,11 +58,12 @@ def test_inventory_contract(lab):
     hv = {h: res.result(h)["hostvars[inventory_hostname]"] for h in DEFAULT_HOSTS}
     groups = hv["sum1"]["groups"]
     assert groups["sum_servers"] == ["sum1"]
-    assert sorted(groups["linux_nodes"]) == ["node-fwd", "node-ipt", "node-nft", "node-ufw"]
+    assert sorted(groups["linux_nodes"]) == ["node-fwd", "node-ipt", "node-mh", "node-nft", "node-ufw"]
     assert sorted(groups["locked_nodes"]) == ["lock-fwd", "lock-ipt", "lock-nft", "lock-ufw"]
     assert groups["esxi_nodes"] == ["esxi1"]
     assert sorted(groups["management"]) == ["ilo1", "oa1", "vc1"]
     assert groups["outsiders"] == ["outsider"]
+    assert groups["validate_proxies"] == ["proxy1"]
     assert hv["sum1"]["sum_server_os"] == "linux" and "sum_node_type" not in hv["sum1"]
     assert {h: hv[h].get("sum_node_type") for h in ("esxi1", "ilo1", "oa1", "vc1", "outsider", "lock-ufw")} == {
         "esxi1": "vmware",
