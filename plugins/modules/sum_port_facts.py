@@ -203,7 +203,8 @@ plans:
   type: dict
   sample: {"sum1": {"host_role": "sum_server", "rules": []}}
 inventory_plans:
-  description: True when the inventory plugin P(hpsum.ports.sum_plan#inventory) had planned every host with these settings.
+  description:
+    - True when the inventory plugin P(hpsum.ports.sum_plan#inventory) had planned every host with these settings.
   returned: when O(hosts) is set and the inventory's plans are used
   type: bool
   sample: true
