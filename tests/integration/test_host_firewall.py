@@ -29,11 +29,6 @@ TASK = "Apply the rules in one call"
 
 
 @pytest.fixture(scope="module")
-def lab() -> labutil.LabInfo:
-    return labutil.require_lab()
-
-
-@pytest.fixture(scope="module")
 def nodes(lab: labutil.LabInfo) -> t.List[str]:
     server = fw.one(lab, "sum_server")
     return [h for h in fw.linux_hosts(lab) if h != server]

@@ -28,11 +28,6 @@ TASK = "hpsum.ports.sum_firewall : Linux | Apply this host's SUM rules on its fi
 SUMMARY = "hpsum.ports.sum_firewall : Every host of the play and its outcome"
 
 
-@pytest.fixture(scope="module")
-def lab() -> labutil.LabInfo:
-    return labutil.require_lab()
-
-
 def run4(lab: labutil.LabInfo, playbook: str) -> t.List[labutil.Result]:
     """check, real, check, real."""
     runs = []
