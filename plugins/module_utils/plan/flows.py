@@ -11,6 +11,7 @@ __metaclass__ = type
 
 import collections
 import csv
+import functools
 import hashlib
 import io
 import ipaddress
@@ -18,8 +19,7 @@ import re
 import typing as t
 
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.hpux import ipfilter
-from ansible_collections.hpsum.ports.plugins.module_utils.plan import port_matrix as pm
-from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import LOOPBACK_PEERS
+from ansible_collections.hpsum.ports.plugins.module_utils.plan import fleet
 
 COLUMNS = ("source", "source_address", "destination", "destination_address", "protocol", "port", "phases",
            "required", "reason", "group")
@@ -36,73 +36,35 @@ def node_group(host: str, group_names: t.Sequence[str], node_type: t.Optional[st
     return "%s_nodes" % (node_type or "other")
 
 
-def flow_rows(plans: Plans,
-              group_names: t.Optional[t.Mapping[str, t.Sequence[str]]] = None) -> t.List[t.Dict[str, t.Any]]:
-    """One row per (source address, destination address, protocol, port) the fleet needs between hosts.
+def flow_rows(plans: Plans, group_names: t.Optional[t.Mapping[str, t.Sequence[str]]] = None,
+              model: t.Optional[fleet.Fleet] = None) -> t.List[t.Dict[str, t.Any]]:
+    """One row per (source address, destination address, protocol, port) the fleet needs between hosts:
+    the fleet model's connections (``model``, built from ``plans`` when not given) as rows.
 
     Loopback flows (rule 1: hpsum_binary -> hpsum_service on the SUM server) never cross a network
     firewall: they stay in the SUM server's own rules and in the validation report, not here.
     """
+    model = model or fleet.Fleet(plans)
     group_names = group_names or {}
-    owner = {}
-    for host, plan in plans.items():
-        for address in plan.get("addresses") or []:
-            owner.setdefault(address, host)
-    rows: t.Dict[t.Tuple[str, str, str, str, str, int], t.Dict[str, t.Any]] = collections.OrderedDict()
-
-    def add(src: str, src_addr: str, dst: str, dst_addr: str, rule: t.Mapping[str, t.Any], group: str,
-            reason: t.Optional[str] = None) -> None:
-        key = (src, src_addr, dst, dst_addr, rule["protocol"], rule["port"])
-        if key in rows:
-            return
+    groups: t.Dict[t.Optional[str], str] = {None: "browser_sources"}
+    rows: t.Dict[t.Tuple[str, str, str, str, str, int], t.Dict[str, t.Any]] = {}
+    for conn in model.connections:
+        if conn.kind == fleet.LOOPBACK:
+            continue
+        key = (conn.source, conn.source_address, conn.destination, conn.destination_address, conn.protocol,
+               conn.port)
+        if key in rows:  # a node's own rule first (its own reason); the SUM server's mirror rule dedupes
+            continue
+        group = groups.get(conn.node)
+        if group is None:
+            group = groups[conn.node] = node_group(conn.node, group_names.get(conn.node, ()),
+                                                   model.hosts[conn.node].node_type)
         rows[key] = {
-            "source": src, "source_address": src_addr, "destination": dst, "destination_address": dst_addr,
-            "protocol": rule["protocol"], "port": rule["port"], "phases": list(rule["phases"]),
-            "required": rule["required"], "reason": reason or rule["reason"], "group": group,
+            "source": conn.source, "source_address": conn.source_address, "destination": conn.destination,
+            "destination_address": conn.destination_address, "protocol": conn.protocol, "port": conn.port,
+            "phases": list(conn.phases), "required": conn.required, "reason": conn.reason, "group": group,
         }
-
-    nodes = [(h, p) for h, p in plans.items() if p.get("host_role") == "node"]
-    servers = [(h, p) for h, p in plans.items() if p.get("host_role") == "sum_server"]
-    # Node rules first: they carry the node's own reason; the server's mirror rules then dedupe.
-    for host, plan in nodes:
-        group = node_group(host, group_names.get(host, ()), plan.get("node_type"))
-        for address in plan.get("addresses") or [host]:
-            for rule in plan["rules"]:
-                for peer in rule["peers"]:
-                    peer_name = owner.get(peer, peer)
-                    if rule["direction"] == "in":
-                        add(peer_name, peer, host, address, rule, group)
-                    else:
-                        add(host, address, peer_name, peer, rule, group)
-    for host, plan in servers:
-        addresses = plan.get("addresses") or [host]
-        for rule in plan["rules"]:
-            for peer in rule["peers"]:
-                if peer in LOOPBACK_PEERS:
-                    continue
-                peer_name = owner.get(peer, peer)
-                node_type = None if peer_name == peer else plans[peer_name].get("node_type")
-                group = "browser_sources" if peer_name == peer else node_group(
-                    peer_name, group_names.get(peer_name, ()), node_type)
-                reason = _own_reason(rule["reason"], node_type)
-                for address in addresses:
-                    if rule["direction"] == "in":
-                        add(peer_name, peer, host, address, rule, group, reason)
-                    else:
-                        add(host, address, peer_name, peer, rule, group, reason)
     return sorted(rows.values(), key=lambda r: (r["source"], r["destination"], r["port"], r["protocol"]))
-
-
-def _own_reason(merged: str, node_type: t.Optional[str]) -> str:
-    """The parts of a SUM server rule's merged reason that are about one peer: its node type's, or the
-    browser's (rule 4) for a peer that is no node; the whole reason when no part is."""
-    parts = merged.split("; ")
-    if node_type is None:
-        own = [p for p in parts if "browser" in p]
-    else:
-        label = "%s node" % pm.NODE_TYPE_LABELS.get(node_type, node_type)
-        own = [p for p in parts if label in p]
-    return "; ".join(own) or merged
 
 
 CHANGE_REQUEST_COLUMNS = ("request_id", "action", "source_name", "source_address", "destination_name",
@@ -116,6 +78,7 @@ def request_id(src_addr: str, dst_addr: str, protocol: str, port: int) -> str:
     return "SUM-%s" % digest[:10].upper()
 
 
+@functools.lru_cache(maxsize=65536)
 def _family(address: str) -> t.Optional[int]:
     """4 or 6 for an address or a network (a browser source may be one), None for anything else."""
     try:

@@ -16,16 +16,14 @@ import collections
 import typing as t
 import xml.etree.ElementTree as ET
 
+from ansible_collections.hpsum.ports.plugins.module_utils.plan import fleet
 from ansible_collections.hpsum.ports.plugins.module_utils.plan import port_matrix as pm
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.flows import IGNORED_GROUPS, node_group, request_id
-from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import LOOPBACK_PEERS
 
 Plans = t.Mapping[str, t.Mapping[str, t.Any]]
 Path = t.Dict[str, t.Any]
 
-TO_TARGET = "to_target"
-CALLBACK = "callback"
-LOOPBACK = "loopback"
+TO_TARGET, CALLBACK, LOOPBACK = fleet.TO_TARGET, fleet.CALLBACK, fleet.LOOPBACK
 FAILING_STATES = ("closed", "filtered", "error")
 WINDOWS_CONNECTIONS = ("winrm", "psrp")
 
@@ -78,9 +76,11 @@ def _groups(host: str, groups_of: t.Mapping[str, t.Sequence[str]], node_type: t.
 def plan_paths(plans: Plans, server_addresses: t.Mapping[str, t.Sequence[str]],
                groups_of: t.Mapping[str, t.Sequence[str]], play_hosts: t.Sequence[str],
                connections: t.Optional[t.Mapping[str, t.Optional[str]]] = None,
-               proxies: t.Optional[t.Mapping[str, str]] = None) -> t.List[Path]:
+               proxies: t.Optional[t.Mapping[str, str]] = None, model: t.Optional[fleet.Fleet] = None
+               ) -> t.List[Path]:
     """Every path the plans ask for: to-target (SUM server -> node, every node address),
-    callbacks (node -> SUM server, from every node address) and the loopback HTTPS port (rule 1).
+    callbacks (node -> SUM server, from every node address) and the loopback HTTPS port (rule 1),
+    as the fleet model's connections (``model``, built from ``plans`` when not given) seen by a prober.
 
     ``server_addresses``: SUM server name -> its addresses (production first). ``proxies``: management
     processor -> a Linux host in its network whose probes stand in for its callbacks (sum_validate_proxy).
@@ -110,38 +110,36 @@ def plan_paths(plans: Plans, server_addresses: t.Mapping[str, t.Sequence[str]],
             "proxy": proxy, "probe_host": proxy or src, "node_address": node_address or dst_addr,
         })
 
-    for node, plan in plans.items():
-        if plan.get("host_role") != "node":
-            continue
-        node_type = plan.get("node_type")
-        groups = _groups(node, groups_of, node_type)
-        addresses = list(plan.get("addresses") or [node])
-        servers = list(plan.get("sum_servers") or [])
-        for rule in plan.get("rules") or []:
-            for server in servers:
+    model = model or fleet.Fleet(plans)
+    for host in model.nodes():
+        groups = _groups(host.name, groups_of, host.node_type)
+        addresses = host.addresses or (host.name,)
+        # The node's rules, each with the peer addresses it names (from its connections, every address alike).
+        rules: t.Dict[int, t.Tuple[fleet.Connection, t.Set[str]]] = {}
+        for conn in model.node_connections(host.name):
+            rules.setdefault(conn.rule, (conn, set()))[1].add(conn.peer_address)
+        for number in sorted(rules):
+            conn, peers = rules[number]
+            rule = {"protocol": conn.protocol, "port": conn.port, "phases": conn.phases, "reason": conn.reason}
+            for server in host.sum_servers:
                 server_addrs = list(server_addresses.get(server) or [])
-                if not server_addrs or not set(server_addrs) & set(rule.get("peers") or []):
+                if not server_addrs or not set(server_addrs) & peers:
                     continue
                 for index, address in enumerate(addresses):
                     kind = "production" if index == 0 else "management"
-                    if rule["direction"] == "in":
-                        add(TO_TARGET, server, None, node, address, rule, node, node_type, kind, rule["required"],
-                            groups)
+                    if conn.kind == fleet.TO_TARGET:
+                        add(TO_TARGET, server, None, host.name, address, rule, host.name, host.node_type, kind,
+                            conn.required, groups)
                     else:
                         # The node's first address is the kernel's choice; others are bound explicitly.
-                        add(CALLBACK, node, None if index == 0 else address, server, server_addrs[0], rule, node,
-                            node_type, kind, rule["required"], groups, address)
-    for server, plan in plans.items():
-        if plan.get("host_role") != "sum_server":
-            continue
-        for rule in plan.get("rules") or []:
-            if rule["direction"] != "in":
-                continue
-            for peer in rule.get("peers") or []:
-                if peer in LOOPBACK_PEERS:
-                    # hpsum_binary reaches hpsum_service over IPv4 loopback; ::1 is reported, not required.
-                    add(LOOPBACK, server, None, server, peer, rule, server, None, "loopback",
-                        rule["required"] and peer == LOOPBACK_PEERS[0], ["sum_servers"])
+                        add(CALLBACK, host.name, None if index == 0 else address, server, server_addrs[0], rule,
+                            host.name, host.node_type, kind, conn.required, groups, address)
+    for conn in model.connections:
+        if conn.kind == LOOPBACK:
+            add(LOOPBACK, conn.source, None, conn.destination, conn.destination_address,
+                {"protocol": conn.protocol, "port": conn.port, "phases": conn.phases,
+                 "reason": model.rule_of(conn).get("reason", "")},
+                conn.source, None, "loopback", conn.required, ["sum_servers"])
     return paths
 
 
