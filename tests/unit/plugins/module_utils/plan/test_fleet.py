@@ -41,7 +41,7 @@ def test_a_nodes_connections_every_address_both_directions(model: fm.Fleet) -> N
 
 
 def test_each_connection_keeps_its_rule_and_its_own_reason(model: fm.Fleet) -> None:
-    esx_https = [c for c in model.node_connections("esx1") if c.port == 63002][0]
+    esx_https = next(c for c in model.node_connections("esx1") if c.port == 63002)
     rule = model.rule_of(esx_https)
     assert (rule["direction"], rule["port"], rule["required"]) == ("out", 63002, False)  # rule 7: not required
     assert (esx_https.required, esx_https.phases) == (False, tuple(rule["phases"]))
