@@ -169,7 +169,6 @@ def own_reason(merged: str, node_type: t.Optional[str]) -> str:
     return "; ".join(own) or merged
 
 
-
 def _part(merged: str, prefix: str) -> str:
     """The parts of a merged reason that start with ``prefix``; the whole reason when none does."""
     return "; ".join(p for p in merged.split("; ") if p.startswith(prefix)) or merged

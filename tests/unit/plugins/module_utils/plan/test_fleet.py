@@ -79,4 +79,3 @@ def test_nodes_connections_come_first_and_a_missing_plan_leaves_addresses_unname
     assert all(c.planned_on == "sum1" for c in model.connections[first_server:])
     alone = fm.Fleet({"lnx1": plans["lnx1"]})  # the SUM server is not planned: its address stays an address
     assert _ends(alone.connections) == {("to_target", "198.18.0.100", "198.18.0.100", "lnx1", "198.18.0.101", 22)}
-
