@@ -27,6 +27,9 @@ description:
     C(playbooks/plan.yml) plans again only when the play's fleet settings differ from the ones the inventory
     was planned with (see C(sum_plan_inventory_settings) below).
   - Sets C(sum_plan_inventory_settings) on group C(all), the fleet settings the plans were computed with.
+  - Sets C(sum_plan_inventory_hosts) on group C(all), the names of the hosts it planned (sorted). The validation
+    (role C(hpsum.ports.sum_validate)) fails early, naming the missing ones, when a job's inventory lacks some of
+    them, as a slice of a sliced AWX job does (docs/large-fleets.md).
   - An error in the inventory contract fails this source with the message the role would give; set
     C(any_unparsed_is_failed) (section C([inventory]) of C(ansible.cfg)) so that it fails the whole load.
   - The configuration file's name must end in C(sum_plan.yml) or C(sum_plan.yaml), and it must come after the
@@ -138,6 +141,7 @@ class InventoryModule(BaseInventoryPlugin):
         for host, plan in plans.items():
             target.set_variable(host, "sum_ports", _trusted(plan, memo))
         target.set_variable("all", "sum_plan_inventory_settings", _trusted(fleet_settings, memo))
+        target.set_variable("all", "sum_plan_inventory_hosts", _trusted(sorted(plans), memo))
 
     def _group_vars(self, group: t.Any, loader: t.Any) -> t.Dict[str, t.Any]:
         """A group's own variables, and its vars plugins' ones (group_vars/NAME)."""

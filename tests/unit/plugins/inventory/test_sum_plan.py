@@ -65,6 +65,8 @@ def test_every_host_gets_the_role_s_plan(tmp_path: pathlib.Path) -> None:
     settings = hostvars["oa1"]["sum_plan_inventory_settings"]
     assert settings["sum_plan_browser_sources"] == ["198.18.0.0/28"]
     assert settings["sum_plan_version"] == ROLE_DEFAULTS["sum_plan_version"]
+    # the hosts planned, for the validation's "whole inventory" rule (a slice of a sliced job lacks some)
+    assert hostvars["oa1"]["sum_plan_inventory_hosts"] == sorted(expected)
 
 
 def test_host_vars_and_group_precedence(tmp_path: pathlib.Path) -> None:
