@@ -25,6 +25,9 @@ PORT_MAX = 65535
 DIRECTIONS = ("in", "out")
 PROTOCOLS = ("tcp", "udp")
 _DIGITS_RE = re.compile(r"^[0-9]+$")
+# An IPv4 address already in canonical text (no leading zeros): the common case, checked without parsing.
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4_CANONICAL_RE = re.compile(r"(?:%s\.){3}%s" % (_OCTET, _OCTET))
 # fe80::1%eth0 parses, but no firewall rule (nor SUM) matches an address with a zone.
 ZONE_PROBLEM = "has an IPv6 zone (%...); SUM and firewall rules use addresses without one: remove it"
 
@@ -62,6 +65,8 @@ def address(option: str, value: t.Any, networks: bool = False, strip: bool = Tru
 
     ``strip=False`` refuses surrounding whitespace instead of dropping it (text bound for a file).
     """
+    if type(value) is str and _IPV4_CANONICAL_RE.fullmatch(value):
+        return value
     if not isinstance(value, str) or not value.strip():
         raise option_error(option, value, "is not an IP address or network" if networks else "is not an IP address")
     if "%" in value:

@@ -99,7 +99,7 @@ def check_phases(value: t.Any) -> t.List[str]:
 
 
 def _unique(items: t.Iterable[str]) -> t.List[str]:
-    return list(collections.OrderedDict.fromkeys(items))
+    return list(dict.fromkeys(items))
 
 
 def check_ports(http_port: t.Any, https_port: t.Any, ftp_port: t.Any) -> t.Dict[str, t.Optional[int]]:
@@ -198,9 +198,9 @@ class _RuleSet:
         key = (direction, protocol, port)
         entry = self._rules.get(key)
         if entry is None:
-            entry = self._rules[key] = {"peers": collections.OrderedDict(), "phases": set(), "required": False,
+            entry = self._rules[key] = {"peers": {}, "phases": set(), "required": False,
                                         "reasons": []}
-        entry["peers"].update((peer, None) for peer in peers)
+        entry["peers"].update(dict.fromkeys(peers))
         entry["phases"].update(phases)
         entry["required"] = entry["required"] or required
         for part in reason.split("; "):
@@ -225,12 +225,58 @@ class _RuleSet:
 
 
 _MIRROR = {"in": "out", "out": "in"}
+_SERVER_PEER_KEYS = frozenset(("address", "node_type", "name"))
 
 
-def _check_node_peers(value: t.Any) -> t.List[str]:
+class _Kind(t.NamedTuple):
+    """What the options shared by many hosts (role, SUM server OS, version, phases, ports) make, checked once."""
+
+    column: str
+    phases: t.Tuple[str, ...]
+    ports: t.Mapping[str, t.Optional[int]]
+    optional_ports: bool
+
+
+class _NodeKind(t.NamedTuple):
+    """A node type's part of a plan for one _Kind: its rules without peers, firewall, ESXi summary, WMI."""
+
+    rules: t.Tuple[t.Tuple[str, str, int, t.Tuple[str, ...], bool, str], ...]
+    firewall: str
+    esxi: t.Optional[t.Mapping[str, t.Any]]
+    wmi: bool
+
+
+# Every host of a fleet shares one of a few kinds: each is checked and built once, then reused. Keys hold only
+# values that passed the checks.
+_KINDS: t.Dict[t.Tuple[t.Any, ...], _Kind] = {}
+_NODE_KINDS: t.Dict[t.Tuple[t.Any, ...], _NodeKind] = {}
+_NODE_PEERS: t.Dict[t.Tuple[str, ...], t.Tuple[str, ...]] = {}
+_CACHE_LIMIT = 4096
+
+
+def clear_cache() -> None:
+    """Forget the kinds built so far (the next plans are built from the port matrix again)."""
+    _KINDS.clear()
+    _NODE_KINDS.clear()
+    _NODE_PEERS.clear()
+
+
+def _check_node_peers(value: t.Any) -> t.Tuple[str, ...]:
+    """A node's SUM server addresses, checked, canonical and unique (a fleet's few lists are checked once)."""
     if not isinstance(value, (list, tuple)) or not value:
         raise option_error("peers", value, "must be a non-empty list of SUM server addresses for a node")
-    return _unique(checks.address("peers[%d]" % i, peer) for i, peer in enumerate(value))
+    key = tuple(value)
+    try:
+        peers = _NODE_PEERS.get(key)
+    except TypeError:  # unhashable items: not addresses, the check below says so
+        key, peers = None, None
+    if peers is None:
+        peers = tuple(_unique(checks.address("peers[%d]" % i, peer) for i, peer in enumerate(value)))
+        if key is not None and all(type(peer) is str for peer in key):
+            if len(_NODE_PEERS) >= _CACHE_LIMIT:
+                _NODE_PEERS.clear()
+            _NODE_PEERS[key] = peers
+    return peers
 
 
 def _check_server_peers(value: t.Any, server_os: str, column: str,
@@ -238,18 +284,22 @@ def _check_server_peers(value: t.Any, server_os: str, column: str,
     """``[{address, node_type}]`` -> node_type -> addresses (in first-seen order)."""
     if not isinstance(value, (list, tuple)):
         raise option_error("peers", value, "must be a list of {address, node_type} for a SUM server")
-    by_type: "collections.OrderedDict[str, collections.OrderedDict[str, None]]" = collections.OrderedDict()
+    by_type: "collections.OrderedDict[str, t.Dict[str, None]]" = collections.OrderedDict()
     for index, peer in enumerate(value):
-        option = "peers[%d]" % index
-        if not isinstance(peer, dict) or set(peer) - {"address", "node_type", "name"} or "address" not in peer \
-                or "node_type" not in peer:
-            raise option_error(option, peer, "must be a mapping with keys address and node_type")
-        address = checks.address(option + ".address", peer["address"])
-        node_type = checks.choice(option + ".node_type", peer["node_type"], pm.NODE_TYPES)
-        if pm.row_for(server_os, node_type, pm.PAGE_OF_COLUMN[column]) is None:
-            raise node_type_error(option + ".node_type", node_type, server_os, column, version,
-                                  host=peer.get("name"), address=address)
-        by_type.setdefault(node_type, collections.OrderedDict())[address] = None
+        if not isinstance(peer, dict) or "address" not in peer or "node_type" not in peer \
+                or (len(peer) > 2 and set(peer) - _SERVER_PEER_KEYS):
+            raise option_error("peers[%d]" % index, peer, "must be a mapping with keys address and node_type")
+        address = checks.address("peers[%d].address" % index, peer["address"])
+        node_type = peer["node_type"]
+        addresses = by_type.get(node_type) if isinstance(node_type, str) else None
+        if addresses is None:
+            option = "peers[%d].node_type" % index
+            node_type = checks.choice(option, node_type, pm.NODE_TYPES)
+            if pm.row_for(server_os, node_type, pm.PAGE_OF_COLUMN[column]) is None:
+                raise node_type_error(option, node_type, server_os, column, version,
+                                      host=peer.get("name"), address=address)
+            addresses = by_type[node_type] = {}
+        addresses[address] = None
     return collections.OrderedDict((nt, list(addrs)) for nt, addrs in by_type.items())
 
 
@@ -308,47 +358,109 @@ def esxi_summary(rules: t.Sequence[t.Mapping[str, t.Any]]) -> t.Dict[str, t.Any]
 # ---------------------------------------------------------------- the plan
 
 
-def build_plan(options: t.Mapping[str, t.Any], host: t.Optional[str] = None) -> t.Dict[str, t.Any]:
-    """One host's ``sum_ports`` from the options of sum_port_facts (plugins/modules/sum_port_facts.py).
+def _kind_key(opts: t.Mapping[str, t.Any]) -> t.Optional[t.Tuple[t.Any, ...]]:
+    """The cache key of a plan's shared options, or None when they cannot be one (unhashable, odd types)."""
+    phases, http_port, https_port = opts["phases"], opts["http_port"], opts["https_port"]
+    ftp_port, optional_ports = opts.get("ftp_port"), opts["optional_ports"]
+    # Exact types only: True and 1.0 equal 1 but are no port, 1 equals True but is no boolean.
+    if not isinstance(phases, (list, tuple)) or type(http_port) is not int or type(https_port) is not int \
+            or (ftp_port is not None and type(ftp_port) is not int) or (optional_ports is not True
+                                                                         and optional_ports is not False):
+        return None
+    key = (opts.get("host_role"), opts.get("sum_server_os"), opts.get("sum_version"), tuple(phases), http_port,
+           https_port, ftp_port, optional_ports)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
-    ``host`` (the inventory name, when known) is named in the errors about node types.
-    """
-    opts = dict(DEFAULTS)
-    opts.update({k: v for k, v in options.items() if v is not None or k == "ftp_port"})
-    host_role = checks.choice("host_role", opts.get("host_role"), pm.HOST_ROLES)
-    server_os = checks.choice("sum_server_os", opts.get("sum_server_os"), pm.SERVER_OSES)
+
+def _check_kind(opts: t.Mapping[str, t.Any]) -> _Kind:
+    """Check the shared options, in the order their errors are reported."""
+    checks.choice("host_role", opts.get("host_role"), pm.HOST_ROLES)
+    checks.choice("sum_server_os", opts.get("sum_server_os"), pm.SERVER_OSES)
     column = version_column(opts.get("sum_version"))
     phases = check_phases(opts["phases"])
     ports = check_ports(opts["http_port"], opts["https_port"], opts.get("ftp_port"))
     optional_ports = opts["optional_ports"]
     if not isinstance(optional_ports, bool):
         raise option_error("optional_ports", optional_ports, "is not a boolean")
-    addresses = _unique(checks.address("addresses[%d]" % i, a)
-                        for i, a in enumerate(_as_list("addresses", opts["addresses"])))
-    sum_servers = [str(s) for s in _as_list("sum_servers", opts["sum_servers"])]
-    browser_sources = _unique(checks.address("browser_sources[%d]" % i, s, networks=True)
-                              for i, s in enumerate(_as_list("browser_sources", opts["browser_sources"])))
+    return _Kind(column, tuple(phases), ports, optional_ports)
+
+
+def _node_kind(kind: _Kind, server_os: str, node_type: str) -> _NodeKind:
+    """A checked node type's rules (without peers), firewall, ESXi summary and WMI for one kind."""
+    rules = node_rules(server_os, node_type, kind.column, kind.phases, kind.ports, (), kind.optional_ports)
+    return _NodeKind(
+        tuple((r["direction"], r["protocol"], r["port"], tuple(r["phases"]), r["required"], r["reason"])
+              for r in rules),
+        FIREWALL_BY_NODE_TYPE[node_type],
+        esxi_summary(rules) if node_type == "vmware" else None,
+        server_os == "windows" and node_type == "windows",
+    )
+
+
+def _checked_addresses(option: str, value: t.Any, networks: bool = False) -> t.List[str]:
+    """A list option of addresses, each checked and in canonical text, without duplicates."""
+    if value == [] or value is None or value == ():
+        return []
+    return _unique(checks.address("%s[%d]" % (option, i), a, networks=networks)
+                   for i, a in enumerate(_as_list(option, value)))
+
+
+def build_plan(options: t.Mapping[str, t.Any], host: t.Optional[str] = None) -> t.Dict[str, t.Any]:
+    """One host's ``sum_ports`` from the options of sum_port_facts (plugins/modules/sum_port_facts.py).
+
+    ``host`` (the inventory name, when known) is named in the errors about node types.
+    """
+    opts = {**DEFAULTS, **options}
+    if None in options.values():  # an option set to None takes its default (ftp_port's is None)
+        opts.update((k, DEFAULTS[k]) for k, v in options.items() if v is None and k in DEFAULTS)
+    key = _kind_key(opts)
+    kind = _KINDS.get(key) if key is not None else None
+    if kind is None:
+        kind = _check_kind(opts)
+        if key is not None:
+            if len(_KINDS) >= _CACHE_LIMIT:
+                clear_cache()
+            _KINDS[key] = kind
+    host_role = opts["host_role"]
+    server_os = opts["sum_server_os"]
+    ports = kind.ports
+    addresses = _checked_addresses("addresses", opts["addresses"])
+    sum_servers = opts["sum_servers"]
+    sum_servers = [] if sum_servers == [] else [str(s) for s in _as_list("sum_servers", sum_servers)]
+    browser_sources = _checked_addresses("browser_sources", opts["browser_sources"], networks=True)
     node_type = opts.get("node_type")
 
     if host_role == "node":
         if node_type is None:
             raise option_error("node_type", node_type, "is required when host_role is node")
-        node_type = checks.choice("node_type", node_type, pm.NODE_TYPES)
-        if pm.row_for(server_os, node_type, pm.PAGE_OF_COLUMN[column]) is None:
-            raise node_type_error("node_type", node_type, server_os, column, opts["sum_version"], host=host)
+        node_key = (key, node_type) if key is not None and isinstance(node_type, str) else None
+        node = _NODE_KINDS.get(node_key) if node_key is not None else None
+        if node is None:
+            node_type = checks.choice("node_type", node_type, pm.NODE_TYPES)
+            if pm.row_for(server_os, node_type, pm.PAGE_OF_COLUMN[kind.column]) is None:
+                raise node_type_error("node_type", node_type, server_os, kind.column, opts["sum_version"], host=host)
+            node = _node_kind(kind, server_os, node_type)
+            if node_key is not None:
+                _NODE_KINDS[node_key] = node
         if browser_sources:
             raise option_error("browser_sources", opts["browser_sources"], "applies to host_role sum_server only")
         peers = _check_node_peers(opts["peers"])
-        rules = node_rules(server_os, node_type, column, phases, ports, peers, optional_ports)
-        firewall = FIREWALL_BY_NODE_TYPE[node_type]
-        esxi = esxi_summary(rules) if node_type == "vmware" else None
-        wmi = server_os == "windows" and node_type == "windows"
+        rules = [{"direction": direction, "protocol": protocol, "port": port, "peers": list(peers),
+                  "phases": list(phases), "required": required, "reason": reason}
+                 for direction, protocol, port, phases, required, reason in node.rules]
+        firewall = node.firewall
+        esxi = None if node.esxi is None else {k: list(v) if isinstance(v, list) else v for k, v in node.esxi.items()}
+        wmi = node.wmi
     else:
         if node_type is not None:
             raise option_error("node_type", node_type, "applies to host_role node only")
-        rules = server_rules(server_os, column, phases, ports,
-                             _check_server_peers(opts["peers"], server_os, column, opts["sum_version"]),
-                             browser_sources, optional_ports)
+        rules = server_rules(server_os, kind.column, kind.phases, ports,
+                             _check_server_peers(opts["peers"], server_os, kind.column, opts["sum_version"]),
+                             browser_sources, kind.optional_ports)
         firewall = server_os
         esxi = None
         wmi = False
@@ -358,11 +470,11 @@ def build_plan(options: t.Mapping[str, t.Any], host: t.Optional[str] = None) -> 
         "node_type": node_type,
         "sum_server_os": server_os,
         "sum_version": opts["sum_version"],
-        "version_column": column,
+        "version_column": kind.column,
         "http_port": ports["http_port"],
         "https_port": ports["https_port"],
         "ftp_port": ports["ftp_port"],
-        "phases": phases,
+        "phases": list(kind.phases),
         "wmi": wmi,
         "firewall": firewall,
         "addresses": addresses,

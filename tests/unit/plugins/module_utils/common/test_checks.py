@@ -1,6 +1,7 @@
 """common.checks: each check's accepted values, its normalised result, and its error naming option and value."""
 from __future__ import annotations
 
+import ipaddress
 import typing as t
 
 import pytest
@@ -81,3 +82,19 @@ def test_plan_rule(rule: t.Any, expected: t.Any) -> None:
         with pytest.raises(SumPortsError) as exc:
             checks.plan_rule("r", rule)
         assert str(exc.value) == expected
+
+
+@pytest.mark.parametrize("octets", ["0", "00", "01", "9", "10", "099", "99", "100", "199", "200", "249", "250", "255",
+                                    "256", "260", "300", "1000", "+1", " 1", "1 ", "\u0661"])
+def test_address_ipv4_text_as_ipaddress_reads_it(octets: str) -> None:
+    """The unparsed path for canonical IPv4 text takes exactly what ipaddress gives back unchanged."""
+    for text in ("%s.1.2.3" % octets, "1.2.3.%s" % octets, "%s.%s.%s.%s" % ((octets,) * 4), "1.2.3.4\n"):
+        try:
+            expected = str(ipaddress.ip_address(text.strip()))
+        except ValueError:
+            expected = None
+        try:
+            got: t.Optional[str] = checks.address("peers[0]", text)
+        except SumPortsError:
+            got = None
+        assert got == expected, text
