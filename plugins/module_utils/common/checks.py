@@ -65,8 +65,8 @@ def address(option: str, value: t.Any, networks: bool = False, strip: bool = Tru
 
     ``strip=False`` refuses surrounding whitespace instead of dropping it (text bound for a file).
     """
-    if type(value) is str and _IPV4_CANONICAL_RE.fullmatch(value):
-        return value
+    if isinstance(value, str) and _IPV4_CANONICAL_RE.fullmatch(value):
+        return str(value)  # a str subclass (Ansible's tagged or unsafe text) as plain text
     if not isinstance(value, str) or not value.strip():
         raise option_error(option, value, "is not an IP address or network" if networks else "is not an IP address")
     if "%" in value:

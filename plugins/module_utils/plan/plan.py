@@ -272,7 +272,7 @@ def _check_node_peers(value: t.Any) -> t.Tuple[str, ...]:
         key, peers = None, None
     if peers is None:
         peers = tuple(_unique(checks.address("peers[%d]" % i, peer) for i, peer in enumerate(value)))
-        if key is not None and all(type(peer) is str for peer in key):
+        if key is not None and all(isinstance(peer, str) for peer in key):
             if len(_NODE_PEERS) >= _CACHE_LIMIT:
                 _NODE_PEERS.clear()
             _NODE_PEERS[key] = peers
@@ -358,14 +358,18 @@ def esxi_summary(rules: t.Sequence[t.Mapping[str, t.Any]]) -> t.Dict[str, t.Any]
 # ---------------------------------------------------------------- the plan
 
 
+def _is_number(value: t.Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _kind_key(opts: t.Mapping[str, t.Any]) -> t.Optional[t.Tuple[t.Any, ...]]:
     """The cache key of a plan's shared options, or None when they cannot be one (unhashable, odd types)."""
     phases, http_port, https_port = opts["phases"], opts["http_port"], opts["https_port"]
     ftp_port, optional_ports = opts.get("ftp_port"), opts["optional_ports"]
-    # Exact types only: True and 1.0 equal 1 but are no port, 1 equals True but is no boolean.
-    if not isinstance(phases, (list, tuple)) or type(http_port) is not int or type(https_port) is not int \
-            or (ftp_port is not None and type(ftp_port) is not int) or (optional_ports is not True
-                                                                         and optional_ports is not False):
+    # Integers that are no booleans, and booleans: True and 1.0 equal 1 but are no port, 1 equals True but is no
+    # boolean. Subclasses of int (Ansible's tagged values) are ports as int is.
+    numbers = _is_number(http_port) and _is_number(https_port) and (ftp_port is None or _is_number(ftp_port))
+    if not numbers or not isinstance(phases, (list, tuple)) or not isinstance(optional_ports, bool):
         return None
     key = (opts.get("host_role"), opts.get("sum_server_os"), opts.get("sum_version"), tuple(phases), http_port,
            https_port, ftp_port, optional_ports)
@@ -386,6 +390,8 @@ def _check_kind(opts: t.Mapping[str, t.Any]) -> _Kind:
     optional_ports = opts["optional_ports"]
     if not isinstance(optional_ports, bool):
         raise option_error("optional_ports", optional_ports, "is not a boolean")
+    # Plain ints: every host of the kind gets the same values, not the first host's (tagged) objects.
+    ports = {name: None if number is None else int(number) for name, number in ports.items()}
     return _Kind(column, tuple(phases), ports, optional_ports)
 
 

@@ -113,3 +113,28 @@ def test_errors_name_the_host_after_the_kind_is_cached() -> None:
             plan.build_plan(options, host=host)
     with pytest.raises(SumPortsError, match=r"^peers\[0\]: 'nope' is not an IP address"):
         plan.build_plan(dict(options, node_type="linux", peers=["nope"]))
+
+
+def test_inventory_values_share_the_kinds_of_plain_values() -> None:
+    """Ansible's tagged ints and strings (a YAML inventory's values since ansible-core 2.19) plan as plain ones do."""
+    from ansible.parsing.dataloader import DataLoader
+
+    loaded = DataLoader().load("""
+hosts:
+  - {host_role: node, node_type: linux, sum_server_os: linux, sum_version: 7.6.0, http_port: 8080, https_port: 8443,
+     phases: [deployment], peers: [198.18.0.10, "2001:DB8::10"], addresses: [198.18.0.20]}
+  - {host_role: node, node_type: vmware, sum_server_os: linux, sum_version: 7.6.0, http_port: 8080, https_port: 8443,
+     phases: [deployment], peers: [198.18.0.10, "2001:DB8::10"]}
+""")["hosts"]
+    plain = [{k: v if isinstance(v, bool) else (int(v) if isinstance(v, int) else (
+        [str(x) for x in v] if isinstance(v, list) else str(v))) for k, v in options.items()} for options in loaded]
+    expected = [_fresh(options) for options in plain]
+    plan.clear_cache()
+    for options, facts in zip(loaded + loaded, expected + expected):
+        assert plan.build_plan(options) == facts
+    assert len(plan._KINDS) == 1 and len(plan._NODE_KINDS) == 2 and len(plan._NODE_PEERS) == 1
+    assert [plan.build_plan(options) for options in plain] == expected
+    assert len(plan._KINDS) == 1 and len(plan._NODE_KINDS) == 2 and len(plan._NODE_PEERS) == 1
+    facts = plan.build_plan(loaded[0])
+    assert {type(facts[k]) for k in ("http_port", "https_port")} == {int}
+    assert {type(p) for rule in facts["rules"] for p in rule["peers"]} == {str}
