@@ -7,6 +7,7 @@ and off: the role reads the plan from the hosts' facts, matched by inventory nam
 from __future__ import annotations
 
 import pathlib
+import shutil
 import typing as t
 
 import ansible_run
@@ -46,3 +47,18 @@ def test_a_host_that_should_have_been_opened_but_was_skipped_fails(tmp_path: pat
     assert failure["failed"] and "its plan has a windows firewall, but no task applied it" in failure["msg"]
     summary = next(iter(task(res, SUMMARY).values()))["msg"]
     assert "failed (1): win1" in summary and "not ours to change (1): ilo1" in summary
+
+
+@pytest.mark.parametrize("inject", ["True", "False"])
+def test_the_inventory_plugin_s_plan_is_the_host_s_plan(tmp_path: pathlib.Path, inject: str) -> None:
+    # the plans are inventory variables here (hpsum.ports.sum_plan), not facts: the role uses them as they are
+    inventory = tmp_path / "inventory"
+    inventory.mkdir()
+    shutil.copy(INVENTORY, inventory / "hosts.yml")
+    (inventory / "zz_sum_plan.yml").write_text("plugin: hpsum.ports.sum_plan\n")
+    res = ansible_run.run_playbook("playbooks/open.yml", str(inventory), limit="hpux1,ilo1,bystander",
+                                   home=str(tmp_path / "home"), env={"ANSIBLE_INJECT_FACT_VARS": inject}, timeout=300)
+    assert res.rc == 0, res.explain()
+    summary = next(iter(task(res, SUMMARY).values()))["msg"]
+    assert summary == ["the update window, per host", "manual step (1): hpux1",
+                       "not ours to change (2): ilo1, bystander"]
