@@ -28,12 +28,19 @@ description:
     firewall are told apart (an ICMPv6 administratively prohibited from the destination is
     V(administratively prohibited), the same error from the probing host itself V(blocked on source)).
   - A connect that timed out is tried again (O(retries)) before it is V(filtered), since hosts send ICMP errors at a
-    limited rate (Linux, by default, 6 at once and then one a second to one peer), so probing many rejected
-    ports of one host at once leaves some unanswered. The retries of a destination that answered other pairs
-    with ICMP errors start O(retry_pace) seconds apart, all within O(retry_window); when more of them are
-    left than that allows at O(retry_pace), the ones that stay silent are V(untested) with reason
-    V(icmp rate limit) rather than V(filtered). Destinations that sent no ICMP error (drops) are retried at once.
-  - Wall time is about O(timeout) x (1 + O(retries)), plus the pacing of the most rejected destination.
+    limited rate (Linux, by default, 6 at once and then one a second to one peer: C(net.ipv4.icmp_ratelimit)), so
+    probing many rejected ports of one host at once leaves some unanswered. The retries of a destination that answered
+    other pairs with ICMP errors start O(retry_pace) seconds apart, never faster (a faster retry only meets the empty
+    limit again), the last of them at most O(retry_window) seconds after the first retry. A pair the window leaves
+    without a retry is V(untested) with reason V(icmp rate limit), and its error names the O(retry_window) that would
+    prove it, never V(filtered). Destinations that sent no ICMP error (drops only) are retried at once.
+  - "Wall time: about O(timeout) x (1 + O(retries)) when no destination rate-limits its ICMP errors. A destination that
+    does adds the pacing of its silent ports: N REJECTed ports of one host need about N - 6 seconds at the default
+    O(retry_pace) (6 answered at once, then one a second; a little less, as the kernel's own SYN retransmissions get
+    some answers within the first O(timeout)), bounded by O(retry_window). The verdict of such a port then agrees with
+    C(nmap -sT), which slows down the same way; a smaller O(retry_window) trades that agreement for time, per
+    destination, and says so (V(untested)). The dropped ports of a host that also rejects are paced with its rejected
+    ones (a drop and a rate-limited reject look the same until the retry)."
   - The probing host's own firewall looks the same from the socket as a remote one - a drop on output
     is a timeout (the kernel retries the SYN), a reject there a refusal or an ICMP unreachable.
   - A UDP pair (SUM's 137 and 138) is reported V(untested), since a TCP connect proves nothing about it.
@@ -91,15 +98,22 @@ options:
   retry_pace:
     description:
       - Seconds between the retries of one destination that answered other pairs with ICMP errors (its ICMP rate
-        limit). Linux hosts send one such error a second to one peer by default; a Linux router one every 2 seconds.
+        limit). Linux hosts send one such error a second to one peer by default (C(net.ipv4.icmp_ratelimit) 1000 ms;
+        IPv6 C(net.ipv6.icmp.ratelimit), 1000 or 100 ms depending on the kernel); a Linux router forwarding to an
+        unreachable address one a second after 5. A value below the destination's limit gains nothing: the retries
+        meet the empty limit and stay silent.
     type: float
     default: 1.0
   retry_window:
     description:
-      - Seconds within which the retries of one destination start, at most. A destination with more retries than
-        O(retry_window) / O(retry_pace) is paced faster, and its pairs that stay silent are V(untested).
+      - Seconds, counted from the first retry, within which the paced retries of one destination that answered with
+        ICMP errors start; the wall-time budget of a rate-limited destination. Its timed-out pairs beyond
+        O(retry_window) / O(retry_pace) + 1 get no retry and are V(untested), their error naming the window that
+        proves them.
+      - The default proves about 60 REJECTed ports of one Linux host in one call (N ports need about N - 6 seconds);
+        With 0, a rate-limited destination gets at most one paced retry, the rest of its silent pairs V(untested).
     type: float
-    default: 10.0
+    default: 60.0
   concurrency:
     description:
       - How many connects may be in flight at once. Capped by the process's open-file limit.
@@ -164,8 +178,8 @@ results:
           between, see RV(results[].offender)), V(blocked on source) (the probing host refused to send it, for a
           prohibit route, a local policy or its own firewall's reject on output), V(blackhole route) (on the probing
           host),
-          V(icmp rate limit) (state V(untested), see O(retry_window)), V(udp), V(resolve), V(socket), or the errno
-          name of an unexpected error.
+          V(icmp rate limit) (state V(untested): not retried within O(retry_window)), V(udp), V(resolve), V(socket), or
+          the errno name of an unexpected error.
       type: str
       sample: timeout
     elapsed_ms:
@@ -241,7 +255,7 @@ ARGUMENT_SPEC = {
     "concurrency": {"type": "int", "default": 128},
     "retries": {"type": "int", "default": 1},
     "retry_pace": {"type": "float", "default": 1.0},
-    "retry_window": {"type": "float", "default": 10.0},
+    "retry_window": {"type": "float", "default": 60.0},
 }
 
 

@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import collections
 import errno
+import math
 import os
 import selectors
 import socket
@@ -79,6 +80,8 @@ _IN_PROGRESS = (errno.EINPROGRESS, errno.EALREADY, errno.EWOULDBLOCK, errno.EINT
 
 MAX_TIMEOUT = 3600.0
 MAX_RETRIES = 5
+# Seconds the paced retries of one rate-limited destination may take (about 60 REJECTed ports of one host).
+RETRY_WINDOW = 60.0
 # File descriptors kept free for the interpreter and Ansible's own plumbing.
 _FD_RESERVE = 64
 
@@ -127,7 +130,7 @@ def validate_targets(raw: t.Iterable[t.Mapping[str, t.Any]]) -> t.List[Target]:
 
 
 def validate_limits(timeout: float, concurrency: int, retries: int = 1, retry_pace: float = 1.0,
-                    retry_window: float = 10.0) -> None:
+                    retry_window: float = RETRY_WINDOW) -> None:
     """Reject a timeout, concurrency limit or retry setting that cannot work."""
     if not 0 < timeout <= MAX_TIMEOUT:
         raise option_error("timeout", timeout, "is outside 0-%d seconds (exclusive of 0)" % MAX_TIMEOUT)
@@ -229,17 +232,19 @@ class _Job(t.NamedTuple):
 
 def probe(targets: t.Sequence[Target], timeout: float = 3.0, concurrency: int = 128,
           clock: t.Callable[[], float] = time.monotonic, retries: int = 1, retry_pace: float = 1.0,
-          retry_window: float = 10.0) -> t.List[t.Dict[str, t.Any]]:
+          retry_window: float = RETRY_WINDOW) -> t.List[t.Dict[str, t.Any]]:
     """Connect to every TCP target, at most ``concurrency`` at once; one result per target, in order.
 
     UDP targets are not probed: a TCP connect proves nothing about them (state ``untested``).
     A connect that neither completes nor fails within ``timeout`` seconds is tried again
-    (``retries`` times) before it is ``filtered``: a host that rejects with ICMP errors sends
-    them at a limited rate (Linux: 6 at once, then one a second to one peer), so the retries
-    of such a destination start ``retry_pace`` seconds apart, all of them within ``retry_window``
-    seconds; a retry that could not be paced that slowly and still timed out is ``untested``
-    (reason ``icmp rate limit``), not ``filtered``. Destinations that sent no ICMP error are
-    retried at once.
+    (``retries`` times) before it is ``filtered``. A host that rejects with ICMP errors sends
+    them at a limited rate (Linux: 6 at once, then one a second to one peer), so the retries of
+    such a destination start ``retry_pace`` seconds apart, never faster (faster retries would
+    only meet an empty token bucket again), the last of them within ``retry_window`` seconds of
+    the first retry: N silent ports of one host take about N x ``retry_pace`` seconds. A pair
+    the window leaves without a retry is ``untested`` (reason ``icmp rate limit``, its error
+    naming the window that would prove it), not ``filtered``. Destinations that sent no ICMP
+    error are retried at once.
     """
     validate_limits(timeout, concurrency, retries, retry_pace, retry_window)
     limit = effective_concurrency(concurrency)
@@ -253,25 +258,35 @@ def probe(targets: t.Sequence[Target], timeout: float = 3.0, concurrency: int = 
             jobs.append(_Job(index, target, 0.0))
     last_icmp: t.Dict[str, float] = {}
     _wave(jobs, timeout, limit, clock, results, 1, last_icmp)
+    deadline = None
     for attempt in range(2, retries + 2):
-        jobs, crowded = _retry_jobs(targets, results, clock(), retry_pace, retry_window, last_icmp)
+        now = clock()
+        if deadline is None:
+            deadline = now + retry_window
+        jobs, left = _retry_jobs(targets, results, now, retry_pace, deadline, last_icmp)
+        for address, (indices, needed) in left.items():
+            for index in indices:
+                result = results[index]
+                if result is None or result["attempts"] > 1:
+                    continue  # it had its retry and stayed silent: filtered stands
+                result.update(state=UNTESTED, reason=REASON_RATE_LIMITED, error=(
+                    "no answer within %gs and not tried again: %s answered other ports with ICMP errors, which a "
+                    "host sends at a limited rate (one per retry_pace, %gs), and its %d silent ports need about %ds "
+                    "of paced retries, more than retry_window (%gs): raise retry_window to %d or probe fewer of its "
+                    "ports in one call" % (timeout, address, retry_pace, needed[0], math.ceil(needed[1]),
+                                           retry_window, math.ceil(needed[1]) + 1)))
         if not jobs:
             break
         _wave(jobs, timeout, limit, clock, results, attempt, last_icmp)
-        for job in jobs:
-            result = results[job.index]
-            if result is not None and result["reason"] == REASON_TIMEOUT and result["resolved"] in crowded:
-                result.update(state=UNTESTED, reason=REASON_RATE_LIMITED, error=(
-                    "no answer within %gs (%d attempts) while %s answered other ports with ICMP errors, more of "
-                    "them than its ICMP rate limit lets through within retry_window (%gs): probe fewer of its "
-                    "ports in one call or raise retry_window" % (timeout, attempt, result["resolved"], retry_window)))
     return t.cast(t.List[t.Dict[str, t.Any]], results)
 
 
 def _retry_jobs(targets: t.Sequence[Target], results: t.Sequence[t.Optional[t.Dict[str, t.Any]]], now: float,
-                pace: float, window: float, last_icmp: t.Mapping[str, float]) -> t.Tuple[t.List[_Job], t.Set[str]]:
+                pace: float, deadline: float, last_icmp: t.Mapping[str, float]
+                ) -> t.Tuple[t.List[_Job], t.Dict[str, t.Tuple[t.List[int], t.Tuple[int, float]]]]:
     """The timed-out pairs to try again, paced per destination that answered with ICMP errors (the
-    first one pace after its last ICMP error); and the destinations paced faster than ``pace``."""
+    first one ``pace`` after its last ICMP error, then one per ``pace``, none after ``deadline``);
+    and per such destination the pairs left out, with (its silent ports, the seconds they need)."""
     icmp: t.Set[str] = set()
     timed_out: t.Dict[str, t.List[int]] = collections.OrderedDict()
     for index, result in enumerate(results):
@@ -282,18 +297,22 @@ def _retry_jobs(targets: t.Sequence[Target], results: t.Sequence[t.Optional[t.Di
         elif result["offender"] or (not _RECVERR and result["state"] in (CLOSED, FILTERED)):
             icmp.add(result["resolved"])
     jobs = []
-    crowded = set()
+    left: t.Dict[str, t.Tuple[t.List[int], t.Tuple[int, float]]] = {}
     for address, indices in timed_out.items():
-        step, first = 0.0, now
-        if address in icmp:
-            step = min(pace, window / len(indices))
-            if step < pace:
-                crowded.add(address)
-            first = max(now, last_icmp.get(address, now) + step)
-        for position, index in enumerate(indices):
-            jobs.append(_Job(index, targets[index], first + position * step))
+        if address not in icmp:
+            jobs.extend(_Job(index, targets[index], now) for index in indices)
+            continue
+        first = max(now, last_icmp.get(address, now) + pace)
+        if first > deadline + 1e-9:
+            fits = 0
+        else:
+            fits = len(indices) if pace == 0 else int((deadline - first) / pace + 1e-9) + 1
+        jobs.extend(_Job(index, targets[index], first + position * pace)
+                    for position, index in enumerate(indices[:fits]))
+        if fits < len(indices):
+            left[address] = (indices[fits:], (len(indices), first - now + len(indices) * pace))
     jobs.sort(key=lambda job: job.not_before)
-    return jobs, crowded
+    return jobs, left
 
 
 def _wave(jobs: t.Sequence[_Job], timeout: float, limit: int, clock: t.Callable[[], float],
@@ -425,7 +444,7 @@ def run_probe(params: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
     concurrency = int(params.get("concurrency", 128))
     retries = int(params.get("retries", 1))
     retry_pace = float(params.get("retry_pace", 1.0))
-    retry_window = float(params.get("retry_window", 10.0))
+    retry_window = float(params.get("retry_window", RETRY_WINDOW))
     validate_limits(timeout, concurrency, retries, retry_pace, retry_window)
     started = time.monotonic()
     results = probe(targets, timeout=timeout, concurrency=concurrency, retries=retries, retry_pace=retry_pace,

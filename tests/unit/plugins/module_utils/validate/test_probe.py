@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 import typing as t
 
 import pytest
@@ -341,11 +342,68 @@ def test_rate_limited_icmp_errors_are_retried_paced_until_every_port_has_its_ans
 
 
 def test_a_crowded_destination_is_untested_not_filtered(routed: str) -> None:
-    """More rate-limited ports than retry_window can pace: the ones still silent are not called filtered."""
+    """More rate-limited ports than retry_window can pace: the ones left without a retry are not called filtered."""
     targets = [(ROUTED_V6, 41000 + i, str(i)) for i in range(60)]
     out = _probe_in(routed, targets, timeout=0.2, retries=1, retry_pace=0.2, retry_window=0.2)
     reasons = {r["reason"] for r in out["results"]}
-    assert "timeout" not in reasons
+    assert "timeout" not in reasons, [(r["id"], r["reason"], r["attempts"], r["elapsed_ms"]) for r in out["results"]]
     limited = [r for r in out["results"] if r["reason"] == "icmp rate limit"]
-    assert limited and all(r["state"] == "untested" for r in limited)
-    assert "probe fewer of its ports in one call or raise retry_window" in limited[0]["error"]
+    assert limited and all(r["state"] == "untested" and r["attempts"] == 1 for r in limited)
+    assert "raise retry_window to " in limited[0]["error"]
+    assert "or probe fewer of its ports in one call" in limited[0]["error"]
+
+
+# ---- a host's own ICMP rate limit: prober 198.18.0.162 (2001:db8:160::2) behind router 198.18.0.161 ----
+
+LIMITED_V6 = "2001:db8:176::2"  # behind the router: a `prohibit` route there (ICMPv6 administratively prohibited)
+
+
+@pytest.fixture(scope="module")
+def limited() -> t.Iterator[str]:
+    """A prober namespace behind a router that answers every port of LIMITED_V6 with an ICMPv6 error, one per
+    200 ms to one peer after a burst of 6 (net.ipv6.icmp.ratelimit 200 ms there)."""
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        pytest.skip("needs root and iproute2 to make network namespaces")
+    prober, router = "hpsum-probe-p%d" % os.getpid(), "hpsum-probe-r%d" % os.getpid()
+    _ip("netns", "add", prober)
+    try:
+        _ip("netns", "add", router)
+        for name in (prober, router):
+            _ip("-n", name, "link", "set", "lo", "up")
+        _ip("-n", prober, "link", "add", "pr-p0", "type", "veth", "peer", "name", "pr-r0", "netns", router)
+        _ip("-n", prober, "-6", "addr", "add", "2001:db8:160::2/64", "dev", "pr-p0", "nodad")
+        _ip("-n", router, "-6", "addr", "add", "2001:db8:160::1/64", "dev", "pr-r0", "nodad")
+        _ip("-n", prober, "link", "set", "pr-p0", "up")
+        _ip("-n", router, "link", "set", "pr-r0", "up")
+        _ip("-n", prober, "-6", "route", "add", LIMITED_V6 + "/128", "via", "2001:db8:160::1")
+        _ip("-n", router, "-6", "route", "add", "prohibit", LIMITED_V6 + "/128")
+        for key, value in (("net/ipv6/conf/all/forwarding", 1), ("net/ipv6/icmp/ratelimit", 200)):
+            subprocess.run(["ip", "netns", "exec", router, "sh", "-c", "echo %d > /proc/sys/%s" % (value, key)],
+                           check=True)
+        # The first connect waits for neighbour discovery; then the router's token bucket fills again (6 x 0.2 s).
+        assert _probe_in(prober, [(LIMITED_V6, 1, "warm")], timeout=3.0, retries=0)["results"][0]["offender"]
+        time.sleep(1.5)
+        yield prober
+    finally:
+        for name in (prober, router):
+            subprocess.run(["ip", "netns", "del", name], check=False, capture_output=True)
+
+
+def test_retries_of_a_rate_limited_host_are_never_paced_faster_than_its_limit(limited: str) -> None:
+    """16 ports of a host answering one ICMP error per 200 ms after 6: a 1 s window paces 5 retries at 0.25 s
+    and every one of them gets its answer; the ports left without a retry are untested and name the window that
+    proves them; with that window every port gets its answer (what nmap, which slows down, reports)."""
+    targets = [(LIMITED_V6, 42000 + i, str(i)) for i in range(16)]
+    short = _probe_in(limited, targets, timeout=0.3, retry_pace=0.25, retry_window=1.0)
+    retried = [r for r in short["results"] if r["attempts"] == 2]
+    untested = [r for r in short["results"] if r["state"] == "untested"]
+    assert len(retried) == 5, [(r["id"], r["reason"], r["attempts"]) for r in short["results"]]
+    assert all(r["reason"] == "administratively prohibited" for r in retried), [
+        (r["id"], r["reason"], r["attempts"], r["elapsed_ms"]) for r in short["results"]]
+    assert untested and all((r["reason"], r["attempts"]) == ("icmp rate limit", 1) for r in untested)
+    assert len(retried) + len(untested) + sum(r["attempts"] == 1 and r["state"] == "filtered"
+                                              for r in short["results"]) == 16
+    window = int(untested[0]["error"].split("raise retry_window to ")[1].split()[0])
+    assert 2 <= window <= 4
+    full = _probe_in(limited, targets, timeout=0.3, retry_pace=0.25, retry_window=float(window))
+    assert {(r["state"], r["reason"]) for r in full["results"]} == {("filtered", "administratively prohibited")}
