@@ -28,7 +28,7 @@ description:
     firewall are told apart (an ICMPv6 administratively prohibited from the destination is
     V(administratively prohibited), the same error from the probing host itself V(blocked on source)).
   - A connect that timed out is tried again (O(retries)) before it is V(filtered), since hosts send ICMP errors at a
-    limited rate (Linux, by default, 6 at once and then one a second to one peer: C(net.ipv4.icmp_ratelimit)), so
+    limited rate (Linux, by default, 6 at once and then one a second to one peer, C(net.ipv4.icmp_ratelimit)), so
     probing many rejected ports of one host at once leaves some unanswered. The retries of a destination that answered
     other pairs with ICMP errors start O(retry_pace) seconds apart, never faster (a faster retry only meets the empty
     limit again), the last of them at most O(retry_window) seconds after the first retry. A pair the window leaves
@@ -100,7 +100,7 @@ options:
       - Seconds between the retries of one destination that answered other pairs with ICMP errors (its ICMP rate
         limit). Linux hosts send one such error a second to one peer by default (C(net.ipv4.icmp_ratelimit) 1000 ms;
         IPv6 C(net.ipv6.icmp.ratelimit), 1000 or 100 ms depending on the kernel); a Linux router forwarding to an
-        unreachable address one a second after 5. A value below the destination's limit gains nothing: the retries
+        unreachable address one a second after 5. A value below the destination's limit gains nothing, the retries
         meet the empty limit and stay silent.
     type: float
     default: 1.0
