@@ -178,7 +178,7 @@ results:
           between, see RV(results[].offender)), V(blocked on source) (the probing host refused to send it, for a
           prohibit route, a local policy or its own firewall's reject on output), V(blackhole route) (on the probing
           host),
-          V(icmp rate limit) (state V(untested): not retried within O(retry_window)), V(udp), V(resolve), V(socket), or
+          V(icmp rate limit) (state V(untested), not retried within O(retry_window)), V(udp), V(resolve), V(socket), or
           the errno name of an unexpected error.
       type: str
       sample: timeout
