@@ -110,7 +110,7 @@ options:
         ICMP errors start; the wall-time budget of a rate-limited destination. Its timed-out pairs beyond
         O(retry_window) / O(retry_pace) + 1 get no retry and are V(untested), their error naming the window that
         proves them.
-      - The default proves about 60 REJECTed ports of one Linux host in one call (N ports need about N - 6 seconds);
+      - The default proves about 60 REJECTed ports of one Linux host in one call (N ports need about N - 6 seconds).
         With 0, a rate-limited destination gets at most one paced retry, the rest of its silent pairs V(untested).
     type: float
     default: 60.0
