@@ -31,6 +31,9 @@ class _CachedHostVars:
         self._hostvars = hostvars
         self._cache: t.Dict[str, t.Mapping[str, t.Any]] = {}
 
+    def __contains__(self, host: object) -> bool:
+        return host in self._hostvars
+
     def __getitem__(self, host: str) -> t.Mapping[str, t.Any]:
         if host not in self._cache:
             self._cache[host] = self._hostvars[host]

@@ -13,7 +13,7 @@ import typing as t
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
-from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import addresses_of
+from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import addresses_of, proxy_of
 from ansible_collections.hpsum.ports.plugins.module_utils.validate import report as vr
 
 
@@ -46,11 +46,8 @@ def sum_validate_plan(hostvars: t.Any, hosts: t.Sequence[str], groups: t.Mapping
                 groups_of.setdefault(member, []).append(group)
         proxies = {}
         for host in plans:
-            proxy = hostvars[host].get("sum_validate_proxy")
+            proxy = proxy_of(host, hostvars[host], hostvars)
             if proxy:
-                if not isinstance(proxy, str) or proxy not in hostvars:
-                    raise AnsibleFilterError("%s: sum_validate_proxy: %r is not a host of the inventory"
-                                             % (host, proxy))
                 proxies[host] = proxy
         connections = {host: hostvars[host].get("ansible_connection") for host in [*plans, *proxies.values()]}
         paths = vr.plan_paths(plans, servers, groups_of, list(hosts), connections, proxies)

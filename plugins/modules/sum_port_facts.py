@@ -130,6 +130,10 @@ options:
       - For a SUM server, its nodes as a list of mappings with keys C(address) and C(node_type) (and an
         optional C(name)). A node with a separate management address (HPE Integrity, page rule 8) appears once
         per address.
+      - A SUM server's peer with the key C(proxy_for) (the inventory name of a management processor; C(node_type)
+        is the processor's) is that processor's validation proxy (C(sum_validate_proxy)). The server accepts its
+        address on the processor's callback ports only, as not required, with a reason naming the proxy and the
+        processor.
     type: list
     elements: raw
     default: []

@@ -10,6 +10,7 @@ import contextlib
 import ipaddress
 import json
 import os
+import re
 import typing as t
 import xml.etree.ElementTree as ET
 
@@ -343,14 +344,12 @@ def test_proxy_proves_callbacks_and_an_unplanned_source_fails(vlab: labutil.LabI
     undo: t.List[t.Tuple[str, str]] = []
     with _inventory(vlab, str(tmp_path), host_vars) as inventory, _callbacks_open(vlab, inventory, hosts):
         try:
-            # The SUM server's plan opens the callbacks to the iLO's address only: accept the proxy's while
-            # validating (what docs/roles/sum_validate.md asks for), runtime-only, before the plan's rules.
-            policy = "--policy hpsum_ports_in" if _open_playbooks() else ""
-            for port in CALLBACK_PORTS:
-                rule = ("rule priority=-10 family=ipv4 source address=%s port port=%d protocol=tcp accept"
-                        % (proxy_addr, port))
-                _sh(vlab, server, "firewall-cmd %s --add-rich-rule='%s'" % (policy, rule))
-                undo.append((server, "firewall-cmd %s --remove-rich-rule='%s'" % (policy, rule)))
+            # Nothing by hand for the proxy: with sum_validate_proxy set on the iLO, the SUM server's plan (applied
+            # by open.yml above) accepts the proxy's address on the iLO's callback ports.
+            if _open_playbooks():
+                accepted = _sh(vlab, server, "firewall-cmd --policy hpsum_ports_in --list-rich-rules")
+                assert re.search(r'source address="%s(/32)?" port port="63001" protocol="tcp" accept'
+                                 % re.escape(proxy_addr), accepted), accepted
             # The multi-homed node: a second address, and a route that makes it the source towards the SUM server.
             _sh(vlab, multi, "ip addr add %s/%d dev eth0 && ip route replace %s/32 dev eth0 src %s"
                 % (second, prefix, server_addr, second))

@@ -56,6 +56,14 @@ def fleet(hostvars: t.Optional[t.Mapping[str, t.Mapping[str, t.Any]]] = None,
     return plans
 
 
+def proxied_fleet() -> t.Dict[str, t.Dict[str, t.Any]]:
+    """The test fleet with a proxy host px1 (no plan of its own) named by ilo1's sum_validate_proxy."""
+    hostvars = {host: dict(hvars) for host, hvars in HOSTVARS.items()}
+    hostvars["px1"] = {"ansible_host": "198.18.0.120"}
+    hostvars["ilo1"]["sum_validate_proxy"] = "px1"
+    return fleet(hostvars, dict(GROUPS, all=[*GROUPS["all"], "px1"]))
+
+
 def groups_of(groups: t.Optional[t.Mapping[str, t.Sequence[str]]] = None) -> t.Dict[str, t.List[str]]:
     """host -> the groups it is in."""
     out: t.Dict[str, t.List[str]] = {}

@@ -19,16 +19,19 @@ import re
 import typing as t
 
 from ansible_collections.hpsum.ports.plugins.module_utils.plan import port_matrix as pm
-from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import LOOPBACK_PEERS
+from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import LOOPBACK_PEERS, PROXY_REASON
 
 TO_TARGET = "to_target"  # SUM server -> node (the node's inbound rule)
 CALLBACK = "callback"  # node -> SUM server (the node's outbound rule, the server's inbound one)
 LOOPBACK = "loopback"  # rule 1: SUM's own programs on the SUM server's loopback
 BROWSER = "browser"  # a source that is no host of the fleet (rule 4: a browser) -> SUM server
-KINDS = (TO_TARGET, CALLBACK, LOOPBACK, BROWSER)
+PROXY = "proxy"  # validation only: a management processor's sum_validate_proxy -> SUM server
+KINDS = (TO_TARGET, CALLBACK, LOOPBACK, BROWSER, PROXY)
 
 Plans = t.Mapping[str, t.Mapping[str, t.Any]]
 _RULE_RE = re.compile(r"^(rule \d+):")
+# The proxy part of a SUM server rule's reason (plan.PROXY_REASON): proxy name and address, the processor.
+_PROXY_RE = re.compile("^" + re.escape(PROXY_REASON).replace(re.escape("%s"), "(.+?)") + "$")
 
 
 class Host(t.NamedTuple):
@@ -54,7 +57,7 @@ class Connection(t.NamedTuple):
     phases: t.Tuple[str, ...]
     required: bool
     reason: str  # the page's row or rule (the part of a merged SUM server rule's reason about this peer)
-    node: t.Optional[str]  # the node the connection belongs to
+    node: t.Optional[str]  # the node the connection belongs to (a proxy's: the processor it stands in for)
     planned_on: str  # the host whose plan holds the rule
     rule: int  # the rule's index in that plan's rules
     address_index: int  # the index of the planned host's address it uses (0: production)
@@ -133,6 +136,7 @@ class Fleet:
             phases = tuple(rule.get("phases") or ())
             merged = rule.get("reason", "")
             reasons: t.Dict[t.Optional[str], str] = {}  # node type -> its part of the merged reason
+            proxies = _proxy_parts(merged)
             inbound = rule["direction"] == "in"
             for peer in rule.get("peers") or []:
                 if peer in LOOPBACK_PEERS:
@@ -143,18 +147,32 @@ class Fleet:
                                           phases, rule["required"] and peer == LOOPBACK_PEERS[0],
                                           _part(merged, "rule 1:"), None, host.name, number, 0))
                     continue
-                peer_name = self.owner.get(peer, peer)
-                node = None if peer_name == peer else peer_name
-                node_type = None if node is None else self.hosts[node].node_type
-                reason = reasons.get(node_type)
-                if reason is None:
-                    reason = reasons[node_type] = own_reason(merged, node_type)
-                kind = BROWSER if node is None else (CALLBACK if inbound else TO_TARGET)
+                required = rule["required"]
+                own_phases = phases
+                if peer in proxies:
+                    proxy, node, reason = proxies[peer]
+                    peer_name, kind, required = proxy, PROXY, False
+                    own_phases = self._callback_phases(node, rule["protocol"], rule["port"]) or phases
+                else:
+                    peer_name = self.owner.get(peer, peer)
+                    node = None if peer_name == peer else peer_name
+                    node_type = None if node is None else self.hosts[node].node_type
+                    reason = reasons.get(node_type)
+                    if reason is None:
+                        reason = reasons[node_type] = own_reason(merged, node_type)
+                    kind = BROWSER if node is None else (CALLBACK if inbound else TO_TARGET)
                 for index, address in enumerate(addresses):
                     ends = (peer_name, peer, host.name, address) if inbound else (host.name, address, peer_name, peer)
-                    out.append(Connection(kind, *ends, rule["protocol"], rule["port"], phases, rule["required"], reason,
+                    out.append(Connection(kind, *ends, rule["protocol"], rule["port"], own_phases, required, reason,
                                           node, host.name, number, index))
         return out
+
+    def _callback_phases(self, node: str, protocol: str, port: int) -> t.Tuple[str, ...]:
+        """The phases of a node's own callback on a port (a proxy stands in for it then), when it is planned."""
+        for conn in self.node_connections(node):
+            if conn.kind == CALLBACK and conn.protocol == protocol and conn.port == port:
+                return conn.phases
+        return ()
 
 
 def own_reason(merged: str, node_type: t.Optional[str]) -> str:
@@ -165,10 +183,22 @@ def own_reason(merged: str, node_type: t.Optional[str]) -> str:
         own = [p for p in parts if "browser" in p]
     else:
         label = "%s node" % pm.NODE_TYPE_LABELS.get(node_type, node_type)
-        own = [p for p in parts if label in p]
+        own = [p for p in parts if label in p and not _PROXY_RE.match(p)]
     return "; ".join(own) or merged
 
 
 def _part(merged: str, prefix: str) -> str:
     """The parts of a merged reason that start with ``prefix``; the whole reason when none does."""
     return "; ".join(p for p in merged.split("; ") if p.startswith(prefix)) or merged
+
+
+def _proxy_parts(merged: str) -> t.Dict[str, t.Tuple[str, str, str]]:
+    """Proxy address -> (proxy name, the processor it stands in for, that part of the reason)."""
+    if "sum_validate_proxy" not in merged:
+        return {}
+    found: t.Dict[str, t.Tuple[str, str, str]] = {}
+    for part in merged.split("; "):
+        match = _PROXY_RE.match(part)
+        if match:
+            found.setdefault(match.group(2), (match.group(1), match.group(3), part))
+    return found

@@ -24,6 +24,8 @@ from ansible_collections.hpsum.ports.plugins.module_utils.plan import fleet
 COLUMNS = ("source", "source_address", "destination", "destination_address", "protocol", "port", "phases",
            "required", "reason", "group")
 IGNORED_GROUPS = ("all", "ungrouped", "sum_servers")
+# The group of a validation-only flow: a management processor's proxy (sum_validate_proxy) -> SUM server.
+PROXY_GROUP = "validation_proxies"
 
 Plans = t.Mapping[str, t.Mapping[str, t.Any]]
 
@@ -42,7 +44,9 @@ def flow_rows(plans: Plans, group_names: t.Optional[t.Mapping[str, t.Sequence[st
     the fleet model's connections (``model``, built from ``plans`` when not given) as rows.
 
     Loopback flows (rule 1: hpsum_binary -> hpsum_service on the SUM server) never cross a network
-    firewall: they stay in the SUM server's own rules and in the validation report, not here.
+    firewall: they stay in the SUM server's own rules and in the validation report, not here. A management
+    processor's proxy (sum_validate_proxy) -> SUM server is listed as a validation-only flow: not required,
+    group ``validation_proxies``, its reason naming the proxy and the processor.
     """
     model = model or fleet.Fleet(plans)
     group_names = group_names or {}
@@ -55,7 +59,7 @@ def flow_rows(plans: Plans, group_names: t.Optional[t.Mapping[str, t.Sequence[st
                conn.port)
         if key in rows:  # a node's own rule first (its own reason); the SUM server's mirror rule dedupes
             continue
-        group = groups.get(conn.node)
+        group = PROXY_GROUP if conn.kind == fleet.PROXY else groups.get(conn.node)
         if group is None:
             group = groups[conn.node] = node_group(conn.node, group_names.get(conn.node, ()),
                                                    model.hosts[conn.node].node_type)

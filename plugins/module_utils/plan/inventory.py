@@ -19,6 +19,7 @@ from ansible.module_utils.common.validation import check_type_bool, check_type_i
 from ansible_collections.hpsum.ports.plugins.module_utils.common import checks
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
 from ansible_collections.hpsum.ports.plugins.module_utils.plan import plan as plan_lib
+from ansible_collections.hpsum.ports.plugins.module_utils.plan import port_matrix as pm
 
 SUM_SERVERS_GROUP = "sum_servers"
 WINDOWS_CONNECTIONS = ("winrm", "psrp")
@@ -36,7 +37,8 @@ SETTINGS = (
 NODE_SETTINGS = ("sum_version", "phases", "http_port", "https_port", "ftp_port", "optional_ports")
 # Every host variable the contract reads (an inventory plugin needs no other).
 CONTRACT_VARIABLES = ("sum_node_type", "sum_server", "sum_server_os", "sum_address", "sum_mgmt_address",
-                      "ansible_host", "ansible_connection") + tuple(variable for _option, variable in SETTINGS)
+                      "sum_validate_proxy", "ansible_host", "ansible_connection") + tuple(
+                          variable for _option, variable in SETTINGS)
 
 HostVars = t.Mapping[str, t.Mapping[str, t.Any]]
 
@@ -191,7 +193,21 @@ def _server_peers(server: str, hostvars: HostVars, groups: t.Mapping[str, t.Sequ
             continue
         for address in addresses_of(host, hvars):
             peers.append({"address": address, "node_type": node_type, "name": host})
+        proxy = proxy_of(host, hvars, hostvars)
+        if proxy is not None:
+            peers.append({"address": address_of(proxy, hostvars[proxy]), "node_type": node_type, "name": proxy,
+                          "proxy_for": host})
     return peers
+
+
+def proxy_of(host: str, hvars: t.Mapping[str, t.Any], hostvars: HostVars) -> t.Optional[str]:
+    """The host whose probes stand in for a management processor's callbacks (sum_validate_proxy), or None."""
+    proxy = hvars.get("sum_validate_proxy")
+    if not proxy or hvars.get("sum_node_type") not in pm.MANAGEMENT_PROCESSORS:
+        return None
+    if not isinstance(proxy, str) or proxy not in hostvars:
+        raise _host_error(host, "sum_validate_proxy", proxy, "is not a host of the inventory")
+    return proxy
 
 
 def plan_fleet(hostvars: HostVars, groups: t.Mapping[str, t.Sequence[str]], settings: t.Mapping[str, t.Any],

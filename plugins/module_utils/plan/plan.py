@@ -23,6 +23,9 @@ from ansible_collections.hpsum.ports.plugins.module_utils.plan import port_matri
 
 _VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 LOOPBACK_PEERS = ("127.0.0.1", "::1")
+# A SUM server rule's reason for a management processor's validation proxy (sum_validate_proxy):
+# the proxy's name and address, the processor's name and type (plugins/module_utils/plan/fleet.py reads it).
+PROXY_REASON = "validation only: proxy %s (%s) stands in for %s (%s) on its callbacks (sum_validate_proxy)"
 
 # What sum_firewall does on a host, by role and type.
 FIREWALL_BY_NODE_TYPE = dict(
@@ -225,7 +228,7 @@ class _RuleSet:
 
 
 _MIRROR = {"in": "out", "out": "in"}
-_SERVER_PEER_KEYS = frozenset(("address", "node_type", "name"))
+_SERVER_PEER_KEYS = frozenset(("address", "node_type", "name", "proxy_for"))
 
 
 class _Kind(t.NamedTuple):
@@ -279,18 +282,32 @@ def _check_node_peers(value: t.Any) -> t.Tuple[str, ...]:
     return peers
 
 
-def _check_server_peers(value: t.Any, server_os: str, column: str,
-                        version: t.Any) -> "collections.OrderedDict[str, t.List[str]]":
-    """``[{address, node_type}]`` -> node_type -> addresses (in first-seen order)."""
+class _Proxy(t.NamedTuple):
+    """A management processor's validation proxy, a peer of the SUM server on the processor's callbacks."""
+
+    address: str
+    node_type: str
+    name: str
+    proxy_for: str
+
+
+def _check_server_peers(value: t.Any, server_os: str, column: str, version: t.Any
+                        ) -> t.Tuple["collections.OrderedDict[str, t.List[str]]", t.List[_Proxy]]:
+    """``[{address, node_type}]`` -> node_type -> addresses (in first-seen order), and the proxies (peers with
+    ``proxy_for``)."""
     if not isinstance(value, (list, tuple)):
         raise option_error("peers", value, "must be a list of {address, node_type} for a SUM server")
     by_type: "collections.OrderedDict[str, t.Dict[str, None]]" = collections.OrderedDict()
+    proxies: t.List[_Proxy] = []
     for index, peer in enumerate(value):
         if not isinstance(peer, dict) or "address" not in peer or "node_type" not in peer \
                 or (len(peer) > 2 and set(peer) - _SERVER_PEER_KEYS):
             raise option_error("peers[%d]" % index, peer, "must be a mapping with keys address and node_type")
         address = checks.address("peers[%d].address" % index, peer["address"])
         node_type = peer["node_type"]
+        if peer.get("proxy_for") is not None:
+            proxies.append(_check_proxy(index, peer, address, server_os, column, version))
+            continue
         addresses = by_type.get(node_type) if isinstance(node_type, str) else None
         if addresses is None:
             option = "peers[%d].node_type" % index
@@ -300,7 +317,20 @@ def _check_server_peers(value: t.Any, server_os: str, column: str,
                                       host=peer.get("name"), address=address)
             addresses = by_type[node_type] = {}
         addresses[address] = None
-    return collections.OrderedDict((nt, list(addrs)) for nt, addrs in by_type.items())
+    return collections.OrderedDict((nt, list(addrs)) for nt, addrs in by_type.items()), proxies
+
+
+def _check_proxy(index: int, peer: t.Mapping[str, t.Any], address: str, server_os: str, column: str,
+                 version: t.Any) -> _Proxy:
+    """A SUM server's peer with ``proxy_for``: a management processor's validation proxy."""
+    option = "peers[%d].node_type" % index
+    node_type = checks.choice(option, peer["node_type"], pm.NODE_TYPES)
+    if node_type not in pm.MANAGEMENT_PROCESSORS:
+        raise option_error(option, node_type, "is no management processor (%s): only a processor's callbacks are "
+                           "proven by a proxy (proxy_for)" % ", ".join(pm.MANAGEMENT_PROCESSORS))
+    if pm.row_for(server_os, node_type, pm.PAGE_OF_COLUMN[column]) is None:
+        raise node_type_error(option, node_type, server_os, column, version, host=peer.get("name"), address=address)
+    return _Proxy(address, node_type, str(peer.get("name") or address), str(peer["proxy_for"]))
 
 
 def node_rules(server_os: str, node_type: str, column: str, phases: t.Sequence[str],
@@ -315,8 +345,9 @@ def node_rules(server_os: str, node_type: str, column: str, phases: t.Sequence[s
 
 def server_rules(server_os: str, column: str, phases: t.Sequence[str], ports: t.Mapping[str, t.Optional[int]],
                  peers_by_type: t.Mapping[str, t.Sequence[str]], browser_sources: t.Sequence[str],
-                 optional_ports: bool = True) -> t.List[t.Dict[str, t.Any]]:
-    """The SUM server's rules: the mirror of its nodes' rules plus rules 1, 4 and 5."""
+                 optional_ports: bool = True, proxies: t.Sequence[_Proxy] = ()) -> t.List[t.Dict[str, t.Any]]:
+    """The SUM server's rules: the mirror of its nodes' rules plus rules 1, 4 and 5; a processor's proxy is
+    accepted on the processor's callback ports (validation only)."""
     rules = _RuleSet()
     all_nodes: t.List[str] = []
     for node_type, addresses in peers_by_type.items():
@@ -324,6 +355,11 @@ def server_rules(server_os: str, column: str, phases: t.Sequence[str], ports: t.
         for tpl in node_templates(server_os, node_type, column, phases, ports, optional_ports):
             rules.add(_MIRROR[tpl.direction], tpl.protocol, tpl.port, addresses, tpl.phases, tpl.required,
                       tpl.reason)
+    for proxy in proxies:
+        reason = PROXY_REASON % (proxy.name, proxy.address, proxy.proxy_for, pm.NODE_TYPE_LABELS[proxy.node_type])
+        for tpl in node_templates(server_os, proxy.node_type, column, phases, ports, optional_ports):
+            if tpl.direction == "out":
+                rules.add("in", tpl.protocol, tpl.port, [proxy.address], tpl.phases, False, reason)
     https = t.cast(int, ports["https_port"])
     rules.add("in", "tcp", https, LOOPBACK_PEERS, phases, True,
               "rule 1: %s on the SUM server's loopback (HTTPS port)" % pm.page_of(column).program_names)
@@ -464,9 +500,9 @@ def build_plan(options: t.Mapping[str, t.Any], host: t.Optional[str] = None) -> 
     else:
         if node_type is not None:
             raise option_error("node_type", node_type, "applies to host_role node only")
-        rules = server_rules(server_os, kind.column, kind.phases, ports,
-                             _check_server_peers(opts["peers"], server_os, kind.column, opts["sum_version"]),
-                             browser_sources, kind.optional_ports)
+        by_type, proxies = _check_server_peers(opts["peers"], server_os, kind.column, opts["sum_version"])
+        rules = server_rules(server_os, kind.column, kind.phases, ports, by_type, browser_sources, kind.optional_ports,
+                             proxies)
         firewall = server_os
         esxi = None
         wmi = False

@@ -285,11 +285,12 @@ def _proxy_fix(path: Path, result: t.Mapping[str, t.Any]) -> str:
     return ("%s, standing in for %s, could not reach %s (%s) on %s/%s: %s%s. The network between %s's network and "
             "%s blocks it: request the flow %s -> %s %s/%s from the network team (and for %s itself: change "
             "request row %s); or the firewall "
-            "on %s refuses the proxy: while validating, allow %s/%s from %s there too (the plan opens it to %s only)."
+            "on %s refuses the proxy: apply the plan again there (with sum_validate_proxy set on %s, the plan accepts "
+            "%s/%s from %s as well as from %s; a source address other than the proxy's planned one is refused)."
             % (proxy, node, dst, path["destination_address"], path["port"], path["protocol"], result.get("state"),
                by, node, dst, used, path["destination_address"], path["protocol"], path["port"], node,
                request_id(_node_address(path), path["destination_address"], path["protocol"], path["port"]), dst,
-               path["port"], path["protocol"], used, node))
+               node, path["port"], path["protocol"], proxy, node))
 
 
 def _node_address(path: Path) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import typing as t
 
 import pytest
-from _fleet import fleet
+from _fleet import fleet, proxied_fleet
 
 from ansible_collections.hpsum.ports.plugins.module_utils.plan import fleet as fm
 
@@ -79,3 +79,18 @@ def test_nodes_connections_come_first_and_a_missing_plan_leaves_addresses_unname
     assert all(c.planned_on == "sum1" for c in model.connections[first_server:])
     alone = fm.Fleet({"lnx1": plans["lnx1"]})  # the SUM server is not planned: its address stays an address
     assert _ends(alone.connections) == {("to_target", "198.18.0.100", "198.18.0.100", "lnx1", "198.18.0.101", 22)}
+
+
+def test_a_processors_proxy_is_a_validation_only_connection_with_the_processors_phases() -> None:
+    model = fm.Fleet(proxied_fleet())
+    proxied = [c for c in model.connections if c.kind == fm.PROXY]
+    assert _ends(proxied) == {("proxy", "px1", "198.18.0.120", "sum1", "198.18.0.100", 63001)}
+    conn = proxied[0]
+    ilo_callback = next(c for c in model.node_connections("ilo1") if c.kind == fm.CALLBACK)
+    assert (conn.node, conn.required, conn.phases) == ("ilo1", False, ilo_callback.phases)
+    assert conn.reason == ("validation only: proxy px1 (198.18.0.120) stands in for ilo1 (iLO) on its callbacks "
+                           "(sum_validate_proxy)")
+    assert "px1" not in model.hosts  # the proxy needs no plan of its own
+    # The iLO's own part of the SUM server's merged reason leaves the proxy's out.
+    server_ilo = next(c for c in model.connections if c.planned_on == "sum1" and c.source == "ilo1")
+    assert server_ilo.reason == "from target: iLO node -> SUM server (SUM HTTP port)"

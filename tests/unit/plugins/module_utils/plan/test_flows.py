@@ -4,6 +4,8 @@ from __future__ import annotations
 import csv
 import io
 
+from _fleet import fleet, groups_of, proxied_fleet
+
 from ansible_collections.hpsum.ports.plugins.module_utils.plan import flows
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import plan_args
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import build_plan
@@ -109,3 +111,16 @@ def test_change_request_rejects_an_unknown_action() -> None:
 
     with pytest.raises(ValueError, match="action: 'open' is not one of accept, remove"):
         flows.change_request_rows([], "open")
+
+
+def test_a_processors_proxy_is_a_validation_only_flow() -> None:
+    rows = flows.flow_rows(proxied_fleet(), groups_of())
+    proxied = [r for r in rows if r["group"] == flows.PROXY_GROUP]
+    assert [(r["source"], r["source_address"], r["destination"], r["port"], r["required"]) for r in proxied] == [
+        ("px1", "198.18.0.120", "sum1", 63001, False)]
+    assert proxied[0]["reason"].startswith("validation only: proxy px1 (198.18.0.120) stands in for ilo1 (iLO)")
+    request = flows.change_request_rows(proxied)
+    assert request[0]["justification"].startswith("HPE SUM validation only: proxy px1") \
+        and request[0]["justification"].endswith("(optional)")
+    # Every other row is the fleet's without the proxy.
+    assert [r for r in rows if r["group"] != flows.PROXY_GROUP] == flows.flow_rows(fleet(), groups_of())

@@ -117,3 +117,28 @@ def test_plan_fleet_names_the_host() -> None:
     hv, groups = _fleet(lin1={"sum_plan_http_port": 1})
     with pytest.raises(SumPortsError, match=r"\(host sum1\)$"):
         plan_fleet(hv, groups, {"sum_version": "7.6.0", "http_port": 63002, "https_port": 63002})
+
+
+def test_a_processors_proxy_is_a_peer_of_its_sum_server_on_the_callbacks_only() -> None:
+    hv, groups = _fleet(ilo1={"ansible_host": "198.18.0.30", "sum_node_type": "ilo", "sum_server": "sum1",
+                              "sum_validate_proxy": "other"},
+                        lin1={"sum_validate_proxy": "other"})  # not a processor: no proxy is planned
+    args = plan_args("sum1", hv, groups, DEFAULTS)
+    assert {"address": "198.18.0.99", "node_type": "ilo", "name": "other", "proxy_for": "ilo1"} in args["peers"]
+    assert [p for p in args["peers"] if p.get("proxy_for")] == [
+        {"address": "198.18.0.99", "node_type": "ilo", "name": "other", "proxy_for": "ilo1"}]
+    rules = build_plan(args)["rules"]
+    from_proxy = {(r["direction"], r["port"]) for r in rules if "198.18.0.99" in r["peers"]}
+    ilo_callbacks = {("in", r["port"]) for r in build_plan(plan_args("ilo1", hv, groups, DEFAULTS))["rules"]
+                     if r["direction"] == "out"}
+    assert from_proxy == ilo_callbacks and from_proxy
+    reason = next(r["reason"] for r in rules if "198.18.0.99" in r["peers"])
+    assert "validation only: proxy other (198.18.0.99) stands in for ilo1 (iLO) on its callbacks" in reason
+    assert plan_args("other", hv, groups, DEFAULTS) is None  # the proxy itself needs no plan
+
+
+def test_an_unknown_proxy_names_variable_value_and_host() -> None:
+    hv, groups = _fleet(ilo1={"ansible_host": "198.18.0.30", "sum_node_type": "ilo", "sum_validate_proxy": "nosuch"})
+    with pytest.raises(SumPortsError, match=r"sum_validate_proxy: 'nosuch' \(host ilo1\) is not a host of the "
+                                            r"inventory"):
+        plan_args("sum1", hv, groups, DEFAULTS)

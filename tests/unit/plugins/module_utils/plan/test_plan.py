@@ -177,6 +177,9 @@ SERVER_BAD = [
     ({"peers": [{"address": "198.18.0.20"}]}, r"^peers\[0\]: .* must be a mapping with keys address and node_type"),
     ({"peers": [{"address": "nope", "node_type": "linux"}]}, r"^peers\[0\]\.address: 'nope' is not an IP address"),
     ({"peers": [{"address": "198.18.0.20", "node_type": "nas"}]}, r"^peers\[0\]\.node_type: 'nas' is not one of"),
+    ({"peers": [{"address": "198.18.0.20", "node_type": "linux", "proxy_for": "lin1"}]},
+     r"^peers\[0\]\.node_type: 'linux' is no management processor .*only a processor's callbacks are proven by a "
+     r"proxy \(proxy_for\)"),
     ({"browser_sources": ["198.18.0.5/24"]}, r"^browser_sources\[0\]: '198.18.0.5/24' is not an IP address or network"),
     ({"browser_sources": ["fe80::/64%eth0"]}, r"^browser_sources\[0\]: 'fe80::/64%eth0' has an IPv6 zone"),
     ({"node_type": "linux"}, r"^node_type: 'linux' applies to host_role node only"),
