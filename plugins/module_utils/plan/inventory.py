@@ -193,7 +193,7 @@ def _server_peers(server: str, hostvars: HostVars, groups: t.Mapping[str, t.Sequ
             continue
         for address in addresses_of(host, hvars):
             peers.append({"address": address, "node_type": node_type, "name": host})
-        proxy = proxy_of(host, hvars, hostvars)
+        proxy = proxy_of(host, hvars, hostvars) if node_type in pm.MANAGEMENT_PROCESSORS else None
         if proxy is not None:
             peers.append({"address": address_of(proxy, hostvars[proxy]), "node_type": node_type, "name": proxy,
                           "proxy_for": host})
