@@ -69,13 +69,29 @@ options:
         C(/usr/lib/vmware/secureboot/bin/secureBoot.py -s) says secure boot is enabled.
     type: bool
     default: false
+  expires:
+    description:
+      - A deadline for the window, with O(state=present). At the deadline ESXi's own busybox crond runs a small
+        script that removes the ruleset as O(state=absent) does (the file, C(esxcli network firewall refresh), the
+        module's C(local.sh) blocks), then its crontab line and itself; no controller is needed.
+      - "A duration (V(4h), V(90m), V(1h30m), V(2d)) counts from the first run that set a deadline; a later run with
+        the same duration keeps the deadline it finds. An absolute time needs its zone (V(2026-12-02T07:00:00Z)); a
+        different one is a change. The deadline is rounded up to a whole minute (crontab lines count minutes)."
+      - The schedule is a line in C(/var/spool/cron/crontabs/root) (crond restarted as VMware documents it), the
+        script under C(/etc/hpsum_ports/), and a block of its own in C(/etc/rc.local.d/local.sh) that re-arms it at
+        boot, or runs the script at once when the deadline passed while the host was off. Needs C(local.sh).
+      - Omitted or empty, a deadline set earlier stays as it is. O(state=absent) cancels it. Not run at boot with
+        UEFI secure boot (the module warns), like O(persist).
+    type: str
+    version_added: 1.2.0
 attributes:
   check_mode:
     support: full
     description: Predicts the file, ruleset and local.sh changes from the same comparison as a real run.
   diff_mode:
     support: full
-    description: The XML file, the ruleset as esxcli shows it, and local.sh, before and after.
+    description: The XML file, the ruleset as esxcli shows it, local.sh, and with O(expires) the deadline, root's
+      crontab and the removal script, before and after.
   platform:
     support: full
     platforms: ESXi
@@ -100,6 +116,12 @@ EXAMPLES = r"""
     allowed_ips: "{{ sum_ports.rules | selectattr('direction', 'eq', 'out')
                      | map(attribute='peers') | flatten | unique }}"
     persist: true
+
+- name: Open for four hours; ESXi's crond closes the window then, also after a reboot
+  hpsum.ports.esxi_firewall_rule:
+    ports: [63001, 63002]
+    allowed_ips: [198.18.0.10]
+    expires: 4h
 
 - name: Close again after the update window
   hpsum.ports.esxi_firewall_rule:
@@ -150,6 +172,11 @@ ruleset:
   returned: always
   type: dict
   sample: {"loaded": true, "enabled": true, "allowed_all": false, "allowed_ips": ["198.18.0.10"], "ports": [63001]}
+expires_at:
+  description: When the window closes by itself (UTC), or null when it has no deadline.
+  returned: always
+  type: str
+  sample: "2026-12-02T07:00:00Z"
 commands:
   description: The changing esxcli commands run (argv lists); empty in check mode.
   returned: always
@@ -172,6 +199,7 @@ ARGUMENT_SPEC = {
     "ruleset_id": {"type": "str", "default": "hpsumPorts"},
     "file_name": {"type": "str", "default": "hpsum_ports.xml"},
     "persist": {"type": "bool", "default": False},
+    "expires": {"type": "str"},
 }
 
 

@@ -23,14 +23,22 @@ import os
 import re
 import typing as t
 
+from ansible_collections.hpsum.ports.plugins.module_utils.apply import window
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.esxi import esxi_xml
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.esxi.esxi_expiry import EsxiExpiry
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.esxi.local_sh import (  # noqa: F401 - names of this module
+    BLOCK_BEGIN,
+    BLOCK_END,
+    LOCAL_SH,
+    edit_local_sh,
+    find_block,
+)
 from ansible_collections.hpsum.ports.plugins.module_utils.common import checks
 from ansible_collections.hpsum.ports.plugins.module_utils.common._io import write_file_atomic
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError, option_error
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.port_matrix import ESXI_DEFAULT_OUTBOUND
 
 FIREWALL_DIR = "/etc/vmware/firewall"
-LOCAL_SH = "/etc/rc.local.d/local.sh"
 # ESXi's own tool: `secureBoot.py -s` prints Enabled or Disabled.
 SECURE_BOOT_TOOL = "/usr/lib/vmware/secureboot/bin/secureBoot.py"
 SECURE_BOOT_WARNING = (
@@ -38,8 +46,10 @@ SECURE_BOOT_WARNING = (
     "come back after a reboot. Ship the ruleset file in a VIB, or re-run after each reboot." % LOCAL_SH
 )
 
-BLOCK_BEGIN = "# BEGIN hpsum.ports esxi_firewall_rule %s"
-BLOCK_END = "# END hpsum.ports esxi_firewall_rule %s"
+EXPIRY_SECURE_BOOT_WARNING = (
+    "expires: UEFI secure boot is enabled on this host, and ESXi does not run %s then: after a reboot before the "
+    "deadline, the window does not close by itself. Run close.yml." % LOCAL_SH
+)
 HEREDOC = "HPSUM_PORTS_RULESET_XML"
 
 
@@ -233,44 +243,6 @@ def boot_block(path: str, content: bytes, ruleset_id: str, addresses: t.Sequence
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def _find_block(lines: t.List[bytes], file_name: str) -> t.Optional[t.Tuple[int, int]]:
-    begin_marker = (BLOCK_BEGIN % file_name).encode("utf-8")
-    end_marker = (BLOCK_END % file_name).encode("utf-8")
-    begins = [i for i, line in enumerate(lines) if line.rstrip(b"\r\n") == begin_marker]
-    ends = [i for i, line in enumerate(lines) if line.rstrip(b"\r\n") == end_marker]
-    if not begins and not ends:
-        return None
-    if len(begins) != 1 or len(ends) != 1 or ends[0] < begins[0]:
-        raise SumPortsError(
-            "%s: the hpsum.ports block for %s is damaged (%d begin, %d end markers); fix it by hand"
-            % (LOCAL_SH, file_name, len(begins), len(ends))
-        )
-    return begins[0], ends[0]
-
-
-def edit_local_sh(content: bytes, file_name: str, block: t.Optional[bytes]) -> bytes:
-    """Put ``block`` (or, when None, no block) for ``file_name`` into local.sh; all other bytes stay.
-
-    An existing block is replaced where it is; a new one goes before the last ``exit 0``
-    line (ESXi's local.sh ends with it), or at the end when there is none.
-    """
-    lines = content.splitlines(True)
-    found = _find_block(lines, file_name)
-    new = block.splitlines(True) if block is not None else []
-    if found is not None:
-        begin, end = found
-        return b"".join(lines[:begin] + new + lines[end + 1 :])
-    if block is None:
-        return content
-    exits = [i for i, line in enumerate(lines) if line.strip() == b"exit 0"]
-    if exits:
-        at = exits[-1]
-        return b"".join(lines[:at] + new + lines[at:])
-    if lines and not lines[-1].endswith(b"\n"):
-        lines[-1] += b"\n"
-    return b"".join(lines + new)
-
-
 # --------------------------------------------------------------------------- the manager
 
 
@@ -309,6 +281,9 @@ class EsxiFirewallRule:
         addresses = esxi_xml.validate_addresses("allowed_ips", params["allowed_ips"] or [])
         if present and ports and not addresses:
             raise option_error("allowed_ips", params["allowed_ips"], "is empty: the ruleset must be restricted")
+        expires = params.get("expires")
+        if present and expires not in (None, ""):
+            window.parse_expires(expires)  # a bad deadline fails before anything is read
         if not os.path.isdir(self.firewall_dir):
             raise SumPortsError("%s does not exist: this is not an ESXi host" % self.firewall_dir)
         return {
@@ -319,6 +294,7 @@ class EsxiFirewallRule:
             "skipped": skipped,
             "addresses": addresses,
             "persist": bool(params["persist"]) and present,
+            "expires": expires if present else None,
         }
 
     def run(self) -> t.Dict[str, t.Any]:
@@ -346,12 +322,17 @@ class EsxiFirewallRule:
         elif want["persist"] and after_xml is not None:
             raise option_error("persist", True, "needs %s, which does not exist" % self.local_sh)
 
+        expiry = EsxiExpiry(self.module, file_name, path, self.local_sh, esxcli.path)
+        schedule = expiry.plan(want["present"], want["expires"], local_after)
+        local_after = schedule["local"]
+
         file_changed = before_xml != after_xml
         ruleset_changed = before != desired
         local_changed = local_before != local_after
-        changed = file_changed or ruleset_changed or local_changed
+        changed = file_changed or ruleset_changed or local_changed or schedule["changed"]
 
         if changed and not self.module.check_mode:
+            expiry.preflight(schedule)  # what the deadline needs is there before anything changes
             if file_changed:
                 if after_xml is None:
                     os.unlink(path)
@@ -373,6 +354,7 @@ class EsxiFirewallRule:
                 )
             if local_changed:
                 write_file_atomic(self.module, self.local_sh, t.cast(bytes, local_after))
+            expiry.apply(schedule)
 
         diff = [
             {"before_header": path, "after_header": path, "before": _text(before_xml), "after": _text(after_xml)},
@@ -392,9 +374,15 @@ class EsxiFirewallRule:
                     "after": _text(local_after),
                 }
             )
+        if schedule["before"] or schedule["after"] or schedule["changed"]:
+            diff.extend(expiry.diff(schedule))
+        msg = self._message(want, changed)
+        if schedule["expires_at"]:
+            msg += "; the window closes at %s (busybox crond)" % schedule["expires_at"]
         result: t.Dict[str, t.Any] = {
             "changed": changed,
-            "msg": self._message(want, changed),
+            "msg": msg,
+            "expires_at": schedule["expires_at"],
             "path": path,
             "ruleset_id": ruleset_id,
             "ports": list(want["ports"]),
@@ -405,8 +393,8 @@ class EsxiFirewallRule:
             "commands": esxcli.commands,
             "diff": diff,
         }
-        if want["persist"] and want["present"] and self._secure_boot():
-            result["warnings"] = [SECURE_BOOT_WARNING]
+        if ((want["persist"] and want["present"]) or schedule["install"]) and self._secure_boot():
+            result["warnings"] = [SECURE_BOOT_WARNING if want["persist"] else EXPIRY_SECURE_BOOT_WARNING]
         return result
 
     def _secure_boot(self) -> bool:

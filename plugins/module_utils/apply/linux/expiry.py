@@ -25,11 +25,17 @@ import contextlib
 import datetime
 import json
 import os
-import re
 import typing as t
 
+from ansible_collections.hpsum.ports.plugins.module_utils.apply import window
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.base import Runner
-from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError, option_error
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.window import (  # noqa: F401 - parse_expires: backends
+    parse_expires,
+    parse_stamp,
+    stamp,
+    utc_now,
+)
+from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
 
 UNIT = "hpsum-ports-expire"
 STATE_DIR = "/var/lib/hpsum_ports"
@@ -37,48 +43,6 @@ SYSTEMD_DIR = "/etc/systemd/system"
 MODULE_FQN = "ansible_collections.hpsum.ports.plugins.modules.host_firewall"
 # The host_firewall options the removal repeats (where the backend keeps its boot files).
 CARRIED = ("backend", "persist", "nftables_conf", "iptables_rules_v4", "iptables_rules_v6")
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
-_STAMP = "%Y-%m-%dT%H:%M:%SZ"
-
-
-def utc_now() -> datetime.datetime:
-    """The current time, UTC, to the second."""
-    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-
-
-def stamp(when: datetime.datetime) -> str:
-    """A UTC time as 2026-12-02T07:00:00Z."""
-    return when.astimezone(datetime.timezone.utc).strftime(_STAMP)
-
-
-def parse_stamp(text: t.Any) -> t.Optional[datetime.datetime]:
-    """The time of a stamp written by stamp(), or None."""
-    try:
-        return datetime.datetime.strptime(str(text), _STAMP).replace(tzinfo=datetime.timezone.utc)
-    except ValueError:
-        return None
-
-
-def parse_expires(value: t.Any) -> t.Tuple[str, t.Any]:
-    """``("duration", seconds)`` for 4h, 90m, 1h30m, 45s, 2d; ``("at", datetime)`` for a time with its zone."""
-    text = str(value).strip()
-    match = _DURATION.match(text.lower())
-    if text and match and any(match.groups()):
-        days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-        total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
-        if total <= 0:
-            raise option_error("expires", value, "is a duration of zero; give one such as 4h")
-        return "duration", total
-    try:
-        when = datetime.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
-    except ValueError:
-        when = None
-    if when is None or when.tzinfo is None:
-        raise option_error("expires", value, "is neither a duration (4h, 90m, 1h30m, 2d) nor a time with its zone "
-                                             "(2026-12-02T07:00:00Z, 2026-12-02 08:00:00+01:00)")
-    return "at", when.astimezone(datetime.timezone.utc).replace(microsecond=0)
-
-
 def payload_source() -> t.Optional[str]:
     """The zip Ansible shipped this module in (it holds the module and every module_utils it imports)."""
     return getattr(globals().get("__loader__"), "archive", None)
@@ -104,32 +68,19 @@ class Expiry:
 
     def current(self) -> t.Optional[t.Dict[str, t.Any]]:
         """The schedule found on the host ({deadline, first_open}), or None."""
-        raw = self.runner.read(self.paths["state"])
-        if raw is None:
-            return None
-        try:
-            data = json.loads(raw.decode("utf-8"))
-        except ValueError:
-            return {"deadline": None, "first_open": None}
-        return data if isinstance(data, dict) else {"deadline": None, "first_open": None}
+        return window.read_record(self.runner.read(self.paths["state"]))
 
     def deadline(self, expires: t.Any, found: t.Optional[t.Mapping[str, t.Any]],
                  now: datetime.datetime) -> t.Tuple[datetime.datetime, datetime.datetime]:
         """(deadline, first open) for ``expires``; a duration counts from the schedule's first open."""
-        kind, value = parse_expires(expires)
-        first = parse_stamp((found or {}).get("first_open")) or now
-        when = first + datetime.timedelta(seconds=value) if kind == "duration" else value
-        if when <= now and not (found and parse_stamp(found.get("deadline")) == when):
-            raise option_error("expires", expires, "gives %s, which is not in the future (now %s)"
-                               % (stamp(when), stamp(now)))
-        return when, first
+        return window.deadline(expires, found, now)
 
     def files(self, when: datetime.datetime, first: datetime.datetime, backend: str) -> t.Dict[str, bytes]:
         """The schedule's files (the payload aside) for a deadline."""
         args = {key: self.params.get(key) for key in CARRIED}
         args.update(state="absent", backend=backend, expiry_state_dir=os.path.dirname(self.paths["state"]),
                     expiry_systemd_dir=os.path.dirname(self.paths["timer"]))
-        state = {"deadline": stamp(when), "first_open": stamp(first), "unit": UNIT + ".timer"}
+        state = dict(window.record(when, first), unit=UNIT + ".timer")
         calendar = when.strftime("%Y-%m-%d %H:%M:%S UTC")
         service = (
             "[Unit]\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import typing as t
 
@@ -10,13 +11,15 @@ from _module_args import patch_module_args
 from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as ansible_warnings
 
-from ansible_collections.hpsum.ports.plugins.module_utils.apply.esxi import esxi_xml
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.esxi import esxi_expiry, esxi_xml
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.esxi.esxi_expiry import EsxiExpiry
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.esxi.esxi_firewall import EsxiFirewallRule
 from ansible_collections.hpsum.ports.plugins.modules import esxi_firewall_rule
 
 ESXCLI = "/bin/esxcli"
 XML = esxi_xml.render(esxi_xml.Ruleset("hpsumPorts", (63001, 63002)))
 LOCAL_SH = b"#!/bin/sh ++group=host/vim/vmvisor/boot\n# mine\nexit 0\n"
+CRONTAB = b"#min hour day mon dow command\n1    *    *   *   *   /sbin/auto-backup.sh\n"
 
 Call = t.Tuple[t.Tuple[str, ...], t.Tuple[int, str, str]]
 
@@ -70,12 +73,25 @@ class Host:
         monkeypatch.setattr(EsxiFirewallRule, "local_sh", str(self.local_sh))
         self.secure_boot = tmp_path / "secureBoot.py"
         monkeypatch.setattr(EsxiFirewallRule, "secure_boot_tool", str(self.secure_boot))
+        self.crontab = tmp_path / "crontabs" / "root"
+        self.crontab.parent.mkdir()
+        self.crontab.write_bytes(CRONTAB)
+        self.busybox = tmp_path / "busybox"
+        self.busybox.write_text("#!/bin/sh\n")
+        self.busybox.chmod(0o755)
+        self.crond_starts = 0
+        for attr, value in (("crontab", self.crontab), ("crond_pid", tmp_path / "crond.pid"),
+                            ("busybox", self.busybox), ("expiry_dir", tmp_path / "hpsum_ports")):
+            monkeypatch.setattr(EsxiExpiry, attr, str(value))
         monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda *_a, **_k: ESXCLI)
         monkeypatch.setattr(basic.AnsibleModule, "run_command", self._run)
 
     def _run(self, argv: t.List[str], **_kw: t.Any) -> t.Tuple[int, str, str]:
         if argv == [str(self.secure_boot), "-s"]:
             return 0, self.secure_boot.read_text(), ""
+        if argv == [str(self.busybox), "crond"]:
+            self.crond_starts += 1
+            return 0, "", ""
         assert self.calls, "unexpected esxcli call %r" % (argv,)
         expected, answer = self.calls.pop(0)
         assert tuple(argv) == expected
@@ -188,6 +204,46 @@ def test_persist_false_removes_the_block(host: Host, capsys: t.Any) -> None:
     host.run(loaded(), capsys, persist=True, **PRESENT)
     assert host.run(loaded(), capsys, **PRESENT)["changed"] is True
     assert host.local_sh.read_bytes() == LOCAL_SH
+
+
+def test_expires_check_mode_install_keep_and_close(host: Host, capsys: t.Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deadline: check mode predicts it, the run installs it, a second run keeps it, absent cancels it."""
+    now = datetime.datetime(2026, 12, 2, 5, 0, tzinfo=datetime.timezone.utc)
+    monkeypatch.setattr(esxi_expiry, "utc_now", lambda: now)
+    host.local_sh.write_bytes(LOCAL_SH)
+    host.file.write_bytes(XML)
+    check = host.run(loaded(), capsys, _ansible_check_mode=True, expires="90m", **PRESENT)
+    assert check["changed"] and check["expires_at"] == "2026-12-02T06:30:00Z" and host.crond_starts == 0
+    assert host.crontab.read_bytes() == CRONTAB and host.local_sh.read_bytes() == LOCAL_SH
+    expiry = [d for d in check["diff"] if d["after_header"] == "expiry"]
+    assert expiry == [{"before_header": "expiry", "after_header": "expiry", "before": "",
+                       "after": "closes at 2026-12-02T06:30:00Z (busybox crond, %s)\n" % host.crontab}]
+    real = host.run(loaded(), capsys, expires="90m", **PRESENT)
+    assert [d["after"] for d in real["diff"]] == [d["after"] for d in check["diff"]]
+    assert real["changed"] and real["msg"].endswith("; the window closes at 2026-12-02T06:30:00Z (busybox crond)")
+    line = "30 6 2 12 * /bin/sh %s/hpsum_ports/expire-hpsum_ports.xml.sh\n" % host.crontab.parent.parent
+    assert host.crontab.read_bytes() == CRONTAB + line.encode() and host.crond_starts == 1
+    assert b"# BEGIN hpsum.ports esxi_firewall_rule hpsum_ports.xml expiry\n" in host.local_sh.read_bytes()
+    monkeypatch.setattr(esxi_expiry, "utc_now", lambda: now + datetime.timedelta(minutes=20))
+    monkeypatch.setattr(EsxiExpiry, "crond_running", lambda self: True)
+    again = host.run(loaded(), capsys, expires="90m", **PRESENT)
+    assert again["changed"] is False and again["expires_at"] == "2026-12-02T06:30:00Z"
+    closed = host.run([*loaded(), REFRESH, ruleset_list(None)], capsys, state="absent")
+    assert closed["changed"] and closed["expires_at"] is None and host.crond_starts == 2
+    assert host.crontab.read_bytes() == CRONTAB and host.local_sh.read_bytes() == LOCAL_SH
+    assert not (host.crontab.parent.parent / "hpsum_ports").exists()
+
+
+def test_expires_without_local_sh_or_busybox_changes_nothing(host: Host, capsys: t.Any) -> None:
+    host.file.write_bytes(XML)
+    result = fail(host, capsys, loaded(), expires="4h", **PRESENT)
+    assert "expires: '4h' needs %s" % host.local_sh in result["msg"]
+    host.local_sh.write_bytes(LOCAL_SH)
+    host.busybox.unlink()
+    result = fail(host, capsys, loaded(), expires="4h", **PRESENT)
+    assert "busybox, which runs crond) is not on this host" in result["msg"]
+    assert host.local_sh.read_bytes() == LOCAL_SH and host.crontab.read_bytes() == CRONTAB
+    assert "expires: 'soon' is neither a duration" in fail(host, capsys, [], expires="soon", **PRESENT)["msg"]
 
 
 def fail(host: Host, capsys: t.Any, calls: t.List[Call], **args: t.Any) -> t.Dict[str, t.Any]:
