@@ -11,11 +11,14 @@ the ESXi host as it found it (nftables ruleset, /etc/vmware/firewall, /etc/rc.lo
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 import typing as t
 
 import labutil
 import pytest
 
+from ansible_collections.hpsum.ports.plugins.module_utils.apply import window
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.esxi import esxi_xml
 
 pytestmark = pytest.mark.lab
@@ -25,22 +28,10 @@ OWN_FILE = FW_DIR + "/hpsum_ports.xml"
 OTHER_FILE = FW_DIR + "/zz_hpsum_test_other.xml"
 LOCAL_SH_DIR = "/etc/rc.local.d"
 LOCAL_SH = LOCAL_SH_DIR + "/local.sh"
-# ESXi's stock /etc/rc.local.d/local.sh (the lab host has none: the test brings and removes it).
-STOCK_LOCAL_SH = """#!/bin/sh ++group=host/vim/vmvisor/boot
-
-# local configuration options
-
-# Note: modify at your own risk!  If you do/use anything in this
-# script that is not part of a stable API (relying on files to be in
-# specific places, specific tools, specific output, etc) there is a
-# possibility you will end up with a broken system after patching or
-# upgrading.  Changes are not supported unless under direction of
-# VMware support.
-
-# Note: This script will not be run when UEFI secure boot is enabled.
-
-exit 0
-"""
+# ESXi's stock /etc/rc.local.d/local.sh, as the lab's ESXi-like host has it (the lab writes it once).
+with open(os.path.join(labutil.REPO, "tests", "lab", "esxi", "local.sh"), encoding="utf-8") as _stock:
+    STOCK_LOCAL_SH = _stock.read()
+CRONTAB = "/var/spool/cron/crontabs/root"
 OPEN_PLAYBOOK = os.path.join(labutil.REPO, "playbooks", "open.yml")
 CLOSE_PLAYBOOK = os.path.join(labutil.REPO, "playbooks", "close.yml")
 APPLY_PLAYBOOK = "tests/integration/playbooks/esxi_apply.yml"
@@ -75,6 +66,9 @@ class Esx(t.NamedTuple):
             "rc_local": self.run(["sh", "-c", "find %s -type f -printf '%%M %%u %%g %%s %%P\\n' -o "
                                               "-printf '%%M %%u %%g %%P\\n' 2>&1 | sort || true" % LOCAL_SH_DIR]),
             "standin_state": self.run(["sh", "-c", "ls /var/lib/esxcli-standin 2>&1 || true"]),
+            "local_sh": self.run(["sh", "-c", "cat %s 2>&1 || true" % LOCAL_SH]),
+            "crontab": self.run(["sh", "-c", "cat %s 2>&1 || true" % CRONTAB]),
+            "expiry": self.run(["sh", "-c", "ls /etc/hpsum_ports 2>&1 || true"]),
         }
 
 
@@ -97,6 +91,12 @@ def as_found(esx: Esx) -> t.Iterator[Esx]:
         if not had_local_sh:
             esx.run(["rm", "-rf", LOCAL_SH_DIR], check=False)
         assert esx.snapshot() == before
+
+
+def stock_local_sh(esx: Esx) -> None:
+    """ESXi's stock local.sh, on a host the lab made before it wrote one."""
+    script = f"[ -f {LOCAL_SH} ] || {{ mkdir -p {LOCAL_SH_DIR} && cat > {LOCAL_SH} && chmod 1755 {LOCAL_SH}; }}"
+    labutil.host_exec(esx.esxi, ["sh", "-c", script], lab=esx.lab, check=True, input=STOCK_LOCAL_SH)
 
 
 def standin_state(esx: Esx) -> t.Tuple[str, str, str]:
@@ -199,9 +199,7 @@ def test_persist_recreates_the_ruleset_from_local_sh(as_found: Esx) -> None:
     brings the ruleset back; absent takes the block out and leaves local.sh byte for byte."""
     esx = as_found
     outsider_ip = esx.lab.address(esx.outsider)
-    labutil.host_exec(esx.esxi, ["sh", "-c", "mkdir -p %s && cat > %s && chmod 755 %s" % (LOCAL_SH_DIR, LOCAL_SH,
-                                                                                          LOCAL_SH)],
-                      lab=esx.lab, check=True, input=STOCK_LOCAL_SH)
+    stock_local_sh(esx)
     result = esx.module(ports=[63001], allowed_ips=[outsider_ip], persist=True)
     assert result["changed"] and result["persisted"]
     text = labutil.read_file(esx.esxi, LOCAL_SH, lab=esx.lab) or ""
@@ -217,3 +215,78 @@ def test_persist_recreates_the_ruleset_from_local_sh(as_found: Esx) -> None:
     assert esx.module(ports=[63001], allowed_ips=[outsider_ip], persist=True)["changed"] is False
     assert esx.module(state="absent")["changed"] is True
     assert labutil.read_file(esx.esxi, LOCAL_SH, lab=esx.lab) == STOCK_LOCAL_SH
+
+
+ESXI_TASK = ("hpsum.ports.sum_firewall : ESXi | Let the host call SUM back "
+             "(outbound ruleset restricted to the SUM server)")
+# Long enough for check mode, the real run, a second run and a restart; rounded up to a whole minute on ESXi.
+EXPIRES = "100s"
+
+
+def test_window_closes_itself_after_a_restart(as_found: Esx) -> None:
+    """sum_firewall_expires on ESXi: busybox crond removes the ruleset at the deadline, after a power cycle.
+
+    open.yml with a deadline (and persist, so that the ruleset itself comes back at boot): check mode
+    predicts the schedule, the real run installs it, a second run keeps it. The host is powered off
+    and booted again (its boot drops the crontab line, the script and the ruleset file, as ESXi's does);
+    local.sh brings the ruleset and the crontab line back. Nobody acts after that: at the deadline the
+    host's crond runs the removal, and the host is as before the window, byte for byte.
+    """
+    esx = as_found
+    stock_local_sh(esx)
+    before = esx.snapshot()
+    server_ip = esx.lab.address(esx.server)
+    extra = {"sum_firewall_expires": EXPIRES, "sum_firewall_esxi_persist": True}
+    limit = [esx.server, esx.esxi]
+    with labutil.listening(esx.server, 63001, lab=esx.lab):
+        try:
+            check = labutil.run_playbook(OPEN_PLAYBOOK, esx.lab.inventory, extra_vars=extra, check=True, diff=True,
+                                         limit=limit)
+            real = labutil.run_playbook(OPEN_PLAYBOOK, esx.lab.inventory, extra_vars=extra, diff=True, limit=limit)
+            assert check.rc == 0 and real.rc == 0, check.explain() + real.explain()
+            predicted, done = check.result(esx.esxi, ESXI_TASK), real.result(esx.esxi, ESXI_TASK)
+            # the same files change; the ruleset itself exactly (the deadline counts from each run's own open)
+            assert [d["after_header"] for d in predicted["diff"]] == [d["after_header"] for d in done["diff"]]
+            assert [d["after"] for d in predicted["diff"][:2]] == [d["after"] for d in done["diff"][:2]]
+            deadline = window.parse_stamp(done["expires_at"])
+            assert deadline is not None and deadline.second == 0 and done["changed"]
+            expiry = [d["after"] for d in predicted["diff"] if d["after_header"] == "expiry"]
+            assert expiry and expiry[0].startswith("closes at %s (busybox crond" % done["expires_at"])
+            line = "%d %d %d %d * /bin/sh /etc/hpsum_ports/expire-hpsum_ports.xml.sh" % (
+                deadline.minute, deadline.hour, deadline.day, deadline.month)
+            assert esx.run(["cat", CRONTAB]) == before["crontab"] + line + "\n"
+            assert esx.connect(server_ip, 63001) == labutil.OPEN
+            # the same duration again: the deadline found stays, nothing changes
+            again = labutil.run_playbook(OPEN_PLAYBOOK, esx.lab.inventory, extra_vars=extra, diff=True, limit=limit)
+            assert again.rc == 0, again.explain()
+            kept = again.result(esx.esxi, ESXI_TASK)
+            assert not kept["changed"] and kept["expires_at"] == done["expires_at"]
+            # power off and on: ESXi's boot drops the ruleset file, the script and the crontab line; local.sh
+            # brings them back
+            proc = subprocess.run([labutil.LAB_TOOL, "restart", "--lab", esx.lab.file, esx.esxi],
+                                  capture_output=True, text=True, timeout=300, check=False)
+            assert proc.returncode == 0, proc.stdout + proc.stderr
+            assert deadline > window.utc_now(), "the restart took too long"
+            assert wait_for(lambda: line in esx.run(["cat", CRONTAB]), 30), "local.sh did not re-arm the deadline"
+            assert esx.connect(server_ip, 63001) == labutil.OPEN, "local.sh did not bring the ruleset back"
+            # nobody acts from here: the host's own crond closes the window at the deadline
+            wait = (deadline - window.utc_now()).total_seconds() + 30
+            assert wait_for(lambda: esx.run(["cat", CRONTAB]) == before["crontab"], wait), "still scheduled"
+            assert wait_for(lambda: esx.snapshot() == before, 10), (esx.snapshot(), before)
+            assert esx.connect(server_ip, 63001) == labutil.TIMEOUT
+            log = esx.run(["journalctl", "-t", "hpsum_ports", "-o", "cat"])
+            assert "the SUM update window closed: hpsum_ports.xml removed" in log, log
+        finally:
+            closed = labutil.run_playbook(CLOSE_PLAYBOOK, esx.lab.inventory, limit=limit)
+    assert closed.rc == 0, closed.explain()
+    assert esx.snapshot() == before
+
+
+def wait_for(condition: t.Callable[[], bool], seconds: float) -> bool:
+    """Whether ``condition`` holds within ``seconds`` (checked every 2 s)."""
+    end = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > end:
+            return False
+        time.sleep(2)
+    return True

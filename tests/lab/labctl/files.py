@@ -15,7 +15,20 @@ from typing import Dict, List, Tuple
 from .spec import HERE
 
 FILES = os.path.join(HERE, "files")
-ESXCLI_SOURCE = os.path.join(HERE, "esxi", "esxcli")
+ESXI = os.path.join(HERE, "esxi")
+# The ESXi-like host's stand-ins (tests/lab/esxi/): (source, path on the host, mode).
+ESXI_FILES: List[Tuple[str, str, int]] = [
+    ("esxcli", "/usr/local/bin/esxcli", 0o755),
+    ("busybox", "/usr/lib/vmware/busybox/bin/busybox", 0o755),
+    ("esxi-boot", "/usr/lib/hpsl-esxi/esxi-boot", 0o755),
+    ("hpsl-esxi-boot.service", "/etc/systemd/system/hpsl-esxi-boot.service", 0o644),
+    ("crontab-root", "/usr/lib/hpsl-esxi/crontab-root", 0o644),
+]
+# Written once (then the host's own): ESXi's stock local.sh (mode 1755: ESXi's backup mark) and root's crontab.
+ESXI_ONCE: List[Tuple[str, str, int]] = [
+    ("local.sh", "/etc/rc.local.d/local.sh", 0o1755),
+    ("crontab-root", "/var/spool/cron/crontabs/root", 0o600),
+]
 
 # First-boot scripts of each (backend, state), run in this order inside the host.
 SETUP: Dict[Tuple[str, str], List[str]] = {
@@ -37,6 +50,12 @@ SUM_INI = {"/opt/hp/hpsum/hpsum.ini": "hpsum.ini", "/opt/sum/sum.ini": "sum.ini"
 def read(rel: str) -> str:
     """The text of tests/lab/files/REL."""
     with open(os.path.join(FILES, rel), encoding="utf-8") as fh:
+        return fh.read()
+
+
+def read_esxi(name: str) -> bytes:
+    """The bytes of tests/lab/esxi/NAME."""
+    with open(os.path.join(ESXI, name), "rb") as fh:
         return fh.read()
 
 

@@ -65,7 +65,14 @@ def write_overlay_files(lab: Lab, host: Host, pubkey: str) -> List[str]:
                 put(path, files.read(os.path.join("sum", name)))
     if host.state == "esxi":
         os.makedirs(os.path.join(r, "etc/vmware/firewall"), exist_ok=True)
-        if os.path.exists(files.ESXCLI_SOURCE):
-            with open(files.ESXCLI_SOURCE, "rb") as fh:
-                put("/usr/local/bin/esxcli", fh.read(), 0o755)
+        for source, target, mode in files.ESXI_FILES:
+            put(target, files.read_esxi(source), mode)
+        # ESXi's own boot (tests/lab/esxi/esxi-boot): runs once per boot, after nftables.
+        symlink_force("/etc/systemd/system/hpsl-esxi-boot.service",
+                      os.path.join(r, "etc/systemd/system/multi-user.target.wants/hpsl-esxi-boot.service"))
+        # ESXi's stock local.sh and root's crontab: written once, then they are the host's (the collection
+        # edits local.sh, the boot re-creates the crontab), so a second up must not put them back.
+        for source, target, mode in files.ESXI_ONCE:
+            if not os.path.exists(os.path.join(r, target.lstrip("/"))):
+                put(target, files.read_esxi(source), mode)
     return changed

@@ -26,12 +26,11 @@ import typing as t
 from ansible_collections.hpsum.ports.plugins.module_utils.apply import window
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.esxi import esxi_xml
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.esxi.esxi_expiry import EsxiExpiry
-from ansible_collections.hpsum.ports.plugins.module_utils.apply.esxi.local_sh import (  # noqa: F401 - names of this module
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.esxi.local_sh import (
     BLOCK_BEGIN,
     BLOCK_END,
     LOCAL_SH,
     edit_local_sh,
-    find_block,
 )
 from ansible_collections.hpsum.ports.plugins.module_utils.common import checks
 from ansible_collections.hpsum.ports.plugins.module_utils.common._io import write_file_atomic

@@ -23,16 +23,12 @@ from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.base impor
     management_from_env,
     normalize_peer,
 )
-from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.expiry import (
-    STATE_DIR,
-    SYSTEMD_DIR,
-    Expiry,
-    parse_expires,
-)
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.expiry import STATE_DIR, SYSTEMD_DIR, Expiry
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.firewalld import FirewalldBackend
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.iptables import IptablesBackend
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.nftables import NftablesBackend
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.ufw import UfwBackend
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.window import parse_expires
 from ansible_collections.hpsum.ports.plugins.module_utils.common import checks
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
 

@@ -29,12 +29,7 @@ import typing as t
 
 from ansible_collections.hpsum.ports.plugins.module_utils.apply import window
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.base import Runner
-from ansible_collections.hpsum.ports.plugins.module_utils.apply.window import (  # noqa: F401 - parse_expires: backends
-    parse_expires,
-    parse_stamp,
-    stamp,
-    utc_now,
-)
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.window import parse_stamp, stamp, utc_now
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
 
 UNIT = "hpsum-ports-expire"
@@ -43,6 +38,8 @@ SYSTEMD_DIR = "/etc/systemd/system"
 MODULE_FQN = "ansible_collections.hpsum.ports.plugins.modules.host_firewall"
 # The host_firewall options the removal repeats (where the backend keeps its boot files).
 CARRIED = ("backend", "persist", "nftables_conf", "iptables_rules_v4", "iptables_rules_v6")
+
+
 def payload_source() -> t.Optional[str]:
     """The zip Ansible shipped this module in (it holds the module and every module_utils it imports)."""
     return getattr(globals().get("__loader__"), "archive", None)

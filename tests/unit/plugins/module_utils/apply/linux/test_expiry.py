@@ -12,6 +12,7 @@ import typing as t
 
 import pytest
 
+from ansible_collections.hpsum.ports.plugins.module_utils.apply import window
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux import expiry
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
 
@@ -30,7 +31,7 @@ COMMANDS = {(SYSTEMCTL, "daemon-reload"): (0, "", ""), (SYSTEMCTL, "enable", "hp
      ("2026-12-02 08:00:00+01:00", ("at", datetime.datetime(2026, 12, 2, 7, 0, tzinfo=UTC)))],
 )
 def test_parse_expires(value: str, parsed: t.Tuple[str, t.Any]) -> None:
-    assert expiry.parse_expires(value) == parsed
+    assert window.parse_expires(value) == parsed
 
 
 @pytest.mark.parametrize(
@@ -41,7 +42,7 @@ def test_parse_expires(value: str, parsed: t.Tuple[str, t.Any]) -> None:
 )
 def test_bad_expires_names_the_option(value: str, message: str) -> None:
     with pytest.raises(SumPortsError) as exc:
-        expiry.parse_expires(value)
+        window.parse_expires(value)
     assert str(exc.value).startswith(message) or message in str(exc.value)
     assert exc.value.details["option"] == "expires"
 
