@@ -302,3 +302,13 @@ def test_persist_warns_under_secure_boot(host: Host, capsys: t.Any, status: t.Op
     warned_text = "persist: UEFI secure boot is enabled on this host, and ESXi does not run "
     assert (warned_text in str(result.get("warnings", []))) is warned
     assert "secure boot" not in str(host.run(loaded(), capsys, **PRESENT).get("warnings", []))
+
+
+def test_expires_warns_under_secure_boot(host: Host, capsys: t.Any) -> None:
+    """Without local.sh at boot the crontab line is lost at a reboot: the deadline warns, as persist does."""
+    host.local_sh.write_bytes(LOCAL_SH)
+    host.file.write_bytes(XML)
+    host.secure_boot.write_text("Enabled\n")
+    result = host.run(loaded(), capsys, expires="4h", **PRESENT)
+    assert result["changed"] and result["expires_at"]
+    assert "expires: UEFI secure boot is enabled on this host" in str(result.get("warnings", []))
