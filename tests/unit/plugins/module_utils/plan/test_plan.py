@@ -6,16 +6,14 @@ computed from the module's data, so a wrong port in the data makes these tests f
 
 from __future__ import annotations
 
-import itertools
 import typing as t
 
 import pytest
+from _page_cells import SUM, H, S, as_map, cells, expected_node, mirror, node_opts
 
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
 from ansible_collections.hpsum.ports.plugins.module_utils.plan import plan
 
-SUM = "198.18.0.10"
-H, S = "HTTP", "HTTPS"
 # superdome_x is the page's "Superdome 2/X" on the 7.x page, like superdome
 MP = ("ilo", "vc", "fc_switch", "sas_switch", "moonshot", "superdome", "superdome_x")
 
@@ -29,51 +27,23 @@ PAGE: t.Dict[str, t.Dict[str, t.Tuple[t.Tuple, t.Tuple, t.Tuple]]] = {
 }
 for _mp in MP:
     PAGE[_mp] = {"inventory": ((22, "80?", 443), (), ()), "deployment": ((22, "80?", 443), (H,), (H,))}
-UDP = {137, 138}
 COLUMNS = {"7.2.1": 1, "7.3.0": 2}
-PHASE_SETS = (["inventory"], ["deployment"], ["inventory", "deployment"])
-PORT_SETS = ((63001, 63002), (80, 443), (8080, 8443))
 
 
 def _opts(**kw: t.Any) -> t.Dict[str, t.Any]:
-    base = {"host_role": "node", "node_type": "linux", "sum_server_os": "linux", "sum_version": "7.6.0",
-            "peers": [SUM]}
-    base.update(kw)
-    return base
+    return node_opts("7.6.0", **kw)
 
 
 def _expected_node(node_type: str, version: str, phases: t.List[str], http: int, https: int) -> t.Dict:
-    """(direction, protocol, port) -> (phases, required) from PAGE, plus rule 7's HTTPS for VMware."""
-    out: t.Dict[t.Tuple[str, str, int], t.Tuple[t.List[str], bool]] = {}
-
-    def add(direction: str, port: t.Union[int, str], phase: str, required: bool = True) -> None:
-        if port == "80?":
-            port, required = 80, False
-        number = {H: http, S: https}.get(port, port)  # type: ignore[arg-type]
-        key = (direction, "udp" if number in UDP else "tcp", number)
-        ph, req = out.get(key, ([], False))
-        out[key] = (ph + [phase], req or required)
-
-    for phase in phases:
+    """(direction, protocol, port) -> (phases, required) from PAGE, in the version's "from target" column."""
+    def cell(phase: str) -> t.Tuple[t.Tuple, t.Tuple]:
         to, old, new = PAGE[node_type][phase]
-        for port in to:
-            add("in", port, phase)
-        for port in (old if COLUMNS[version] == 1 else new):
-            add("out", port, phase)
-        if node_type == "vmware":
-            add("out", S, phase, required=False)
-    return out
+        return to, (old if COLUMNS[version] == 1 else new)
+
+    return expected_node(cell, node_type, phases, http, https)
 
 
-def _as_map(rules: t.List[t.Dict]) -> t.Dict:
-    return {(r["direction"], r["protocol"], r["port"]): (r["phases"], r["required"]) for r in rules}
-
-
-CELLS = [
-    (os_, nt, ver, phases, ports)
-    for os_, nt, ver, phases, ports in itertools.product(("windows", "linux"), PAGE, COLUMNS, PHASE_SETS, PORT_SETS)
-    if not (os_ == "linux" and nt == "windows")
-]
+CELLS = cells(PAGE, COLUMNS)
 
 
 @pytest.mark.parametrize("server_os,node_type,version,phases,ports", CELLS)
@@ -81,7 +51,7 @@ def test_every_cell_node(
         server_os: str, node_type: str, version: str, phases: t.List[str], ports: t.Tuple[int, int]) -> None:
     facts = plan.build_plan(_opts(sum_server_os=server_os, node_type=node_type, sum_version=version,
                                   phases=phases, http_port=ports[0], https_port=ports[1]))
-    assert _as_map(facts["rules"]) == _expected_node(node_type, version, phases, *ports)
+    assert as_map(facts["rules"]) == _expected_node(node_type, version, phases, *ports)
     assert all(r["peers"] == [SUM] for r in facts["rules"])
     assert facts["version_column"] == ("<=7.2.1" if version == "7.2.1" else ">=7.3.0")
     assert facts["wmi"] is (server_os == "windows" and node_type == "windows")
@@ -95,13 +65,12 @@ def test_every_cell_server_mirrors_node(
     facts = plan.build_plan({"host_role": "sum_server", "sum_server_os": server_os, "sum_version": version,
                              "phases": phases, "http_port": ports[0], "https_port": ports[1],
                              "peers": [{"address": node, "node_type": node_type}]})
-    mirror = {("out" if d == "in" else "in", p, n): v
-              for (d, p, n), v in _expected_node(node_type, version, phases, *ports).items()}
-    got = _as_map(facts["rules"])
+    expected = mirror(_expected_node(node_type, version, phases, *ports))
+    got = as_map(facts["rules"])
     loopback = ("in", "tcp", ports[1])
     # rule 1 on the same key as a node's HTTPS callback: merged, required, all phases
-    mirror[loopback] = (phases, True)
-    assert got == mirror
+    expected[loopback] = (phases, True)
+    assert got == expected
     for rule in facts["rules"]:
         expected_peers = [node] if (rule["direction"], rule["protocol"], rule["port"]) != loopback else None
         if expected_peers:

@@ -6,18 +6,16 @@ not computed from the module's data, so a wrong port in the data makes these tes
 
 from __future__ import annotations
 
-import itertools
 import re
 import typing as t
 
 import pytest
+from _page_cells import SUM, H, S, as_map, cells, expected_node, mirror, node_opts
 
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
 from ansible_collections.hpsum.ports.plugins.module_utils.plan import plan
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import plan_args
 
-SUM = "198.18.0.10"
-H, S = "HTTP", "HTTPS"
 MP = ("22", "80?", "443")
 BOTH = ("inventory", "deployment")
 
@@ -35,51 +33,19 @@ PAGE8: t.Dict[str, t.Dict[str, t.Tuple[t.Tuple, t.Tuple]]] = {
     "superdome_flex": {"inventory": ((443,), ()), "deployment": ((443,), (S,))},
 }
 NOT_LISTED = ("hpux", "moonshot", "superdome")
-UDP = {137, 138}
 VERSIONS = ("8.0.0", "8.5.1", "10.2.11")
-PHASE_SETS = (["inventory"], ["deployment"], ["inventory", "deployment"])
-PORT_SETS = ((63001, 63002), (80, 443), (8080, 8443))
 
 
 def _opts(**kw: t.Any) -> t.Dict[str, t.Any]:
-    base = {"host_role": "node", "node_type": "linux", "sum_server_os": "linux", "sum_version": "10.2.11",
-            "peers": [SUM]}
-    base.update(kw)
-    return base
+    return node_opts("10.2.11", **kw)
 
 
 def _expected_node(node_type: str, phases: t.List[str], http: int, https: int) -> t.Dict:
-    """(direction, protocol, port) -> (phases, required) from PAGE8, plus rule 7's HTTPS for VMware."""
-    out: t.Dict[t.Tuple[str, str, int], t.Tuple[t.List[str], bool]] = {}
-
-    def add(direction: str, port: t.Union[int, str], phase: str, required: bool = True) -> None:
-        if port == "80?":
-            port, required = 80, False
-        number = {H: http, S: https}.get(port, port)  # type: ignore[arg-type]
-        key = (direction, "udp" if number in UDP else "tcp", number)
-        ph, req = out.get(key, ([], False))
-        out[key] = (ph + [phase], req or required)
-
-    for phase in phases:
-        to, back = PAGE8[node_type][phase]
-        for port in to:
-            add("in", port, phase)
-        for port in back:
-            add("out", port, phase)
-        if node_type == "vmware":
-            add("out", S, phase, required=False)
-    return out
+    """(direction, protocol, port) -> (phases, required) from PAGE8 (one "from target" column)."""
+    return expected_node(lambda phase: PAGE8[node_type][phase], node_type, phases, http, https)
 
 
-def _as_map(rules: t.List[t.Dict]) -> t.Dict:
-    return {(r["direction"], r["protocol"], r["port"]): (r["phases"], r["required"]) for r in rules}
-
-
-CELLS = [
-    (os_, nt, ver, phases, ports)
-    for os_, nt, ver, phases, ports in itertools.product(("windows", "linux"), PAGE8, VERSIONS, PHASE_SETS, PORT_SETS)
-    if not (os_ == "linux" and nt == "windows")
-]
+CELLS = cells(PAGE8, VERSIONS)
 
 
 @pytest.mark.parametrize("server_os,node_type,version,phases,ports", CELLS)
@@ -87,7 +53,7 @@ def test_every_sum8_cell_node(
         server_os: str, node_type: str, version: str, phases: t.List[str], ports: t.Tuple[int, int]) -> None:
     facts = plan.build_plan(_opts(sum_server_os=server_os, node_type=node_type, sum_version=version,
                                   phases=phases, http_port=ports[0], https_port=ports[1]))
-    assert _as_map(facts["rules"]) == _expected_node(node_type, phases, *ports)
+    assert as_map(facts["rules"]) == _expected_node(node_type, phases, *ports)
     assert all(r["peers"] == [SUM] for r in facts["rules"])
     assert facts["version_column"] == ">=8.0.0"
     assert facts["wmi"] is (server_os == "windows" and node_type == "windows")
@@ -101,11 +67,10 @@ def test_every_sum8_cell_server_mirrors_node(
     facts = plan.build_plan({"host_role": "sum_server", "sum_server_os": server_os, "sum_version": version,
                              "phases": phases, "http_port": ports[0], "https_port": ports[1],
                              "peers": [{"address": node, "node_type": node_type}]})
-    mirror = {("out" if d == "in" else "in", p, n): v
-              for (d, p, n), v in _expected_node(node_type, phases, *ports).items()}
+    expected = mirror(_expected_node(node_type, phases, *ports))
     loopback = ("in", "tcp", ports[1])
-    mirror[loopback] = (phases, True)  # rule 1, merged with an HTTPS callback where there is one
-    assert _as_map(facts["rules"]) == mirror
+    expected[loopback] = (phases, True)  # rule 1, merged with an HTTPS callback where there is one
+    assert as_map(facts["rules"]) == expected
     rule1 = next(r for r in facts["rules"] if (r["direction"], r["protocol"], r["port"]) == loopback)
     assert "sum_binary <-> sum_service" in rule1["reason"] and "hpsum_binary" not in rule1["reason"]
 
@@ -138,11 +103,11 @@ def test_superdome_flex_calls_back_on_https_only_and_has_no_ssh() -> None:
 
 
 def test_superdome_x_differs_between_the_pages() -> None:
-    sum7 = _as_map(plan.build_plan(_opts(node_type="superdome_x", sum_version="7.6.0"))["rules"])
-    sum8 = _as_map(plan.build_plan(_opts(node_type="superdome_x"))["rules"])
+    sum7 = as_map(plan.build_plan(_opts(node_type="superdome_x", sum_version="7.6.0"))["rules"])
+    sum8 = as_map(plan.build_plan(_opts(node_type="superdome_x"))["rules"])
     assert ("out", "tcp", 63002) not in sum7
     assert sum8[("out", "tcp", 63002)] == (["deployment"], True)
-    assert sum7 == _as_map(plan.build_plan(_opts(node_type="superdome", sum_version="7.6.0"))["rules"])
+    assert sum7 == as_map(plan.build_plan(_opts(node_type="superdome", sum_version="7.6.0"))["rules"])
 
 
 @pytest.mark.parametrize("node_type,says", [
