@@ -25,8 +25,9 @@ description:
     local policy). V(error) is anything else (a name that does not resolve, an address family the host lacks).
   - On Linux the ICMP error's sender is read from the socket's error queue and returned as RV(results[].offender),
     so a refusal by the destination, by a router or firewall in between, and by the probing host's own
-    firewall are told apart (an ICMPv6 administratively prohibited from the destination is
-    V(administratively prohibited), the same error from the probing host itself V(blocked on source)).
+    firewall are told apart (an ICMP or ICMPv6 administratively prohibited - ICMP codes 9, 10 and 13, ICMPv6 codes
+    1, 5 and 6 - from the destination is V(administratively prohibited), the same error from the probing host
+    itself V(blocked on source)).
   - A connect that timed out is tried again (O(retries)) before it is V(filtered), since hosts send ICMP errors at a
     limited rate (Linux, by default, 6 at once and then one a second to one peer, C(net.ipv4.icmp_ratelimit)), so
     probing many rejected ports of one host at once leaves some unanswered. The retries of a destination that answered

@@ -90,6 +90,10 @@ _IP_RECVERR = 11
 _IPV6_RECVERR = 25
 _MSG_ERRQUEUE = 0x2000
 _EE_ORIGIN_ICMP = (2, 3)  # SO_EE_ORIGIN_ICMP, SO_EE_ORIGIN_ICMP6
+# (origin, type) -> the codes that mean a firewall or policy refused (the errno alone says "unreachable"):
+# ICMP destination unreachable net/host/administratively prohibited (9, 10, 13); ICMPv6 administratively
+# prohibited, source address failed policy, reject route (1, 5, 6).
+_PROHIBITED_CODES = {(2, 3): (9, 10, 13), (3, 1): (1, 5, 6)}
 _RECVERR = sys.platform.startswith("linux")
 
 
@@ -191,28 +195,30 @@ def _resolve(target: Target) -> t.Tuple[int, t.Any]:
     raise socket.gaierror("no address")  # pragma: no cover - the loop returns or raises
 
 
-def _icmp_origin(sock: socket.socket) -> t.Optional[str]:
+def _icmp_origin(sock: socket.socket) -> t.Tuple[t.Optional[str], bool]:
     """The address that sent the ICMP error which ended this connect (Linux), or None (a reset,
     a timeout, or no error queue): the probing host itself for its own output reject, the
-    destination for its firewall's reject, a router or firewall in between otherwise."""
+    destination for its firewall's reject, a router or firewall in between otherwise; and whether
+    the error's code says prohibited (a firewall or policy) rather than unreachable."""
     if not _RECVERR:
-        return None
+        return None, False
     try:
         _data, ancillary, _flags, _addr = sock.recvmsg(1, 512, _MSG_ERRQUEUE)
     except OSError:
-        return None
+        return None, False
     for _level, _type, data in ancillary:
         if len(data) < 24:
             continue
         origin = data[4]
         if origin not in _EE_ORIGIN_ICMP:
             continue
+        prohibited = data[6] in _PROHIBITED_CODES.get((origin, data[5]), ())
         family = struct.unpack("=H", data[16:18])[0]
         if family == socket.AF_INET:
-            return socket.inet_ntop(socket.AF_INET, data[20:24])
+            return socket.inet_ntop(socket.AF_INET, data[20:24]), prohibited
         if family == socket.AF_INET6 and len(data) >= 40:
-            return socket.inet_ntop(socket.AF_INET6, data[24:40])
-    return None
+            return socket.inet_ntop(socket.AF_INET6, data[24:40]), prohibited
+    return None, False
 
 
 class _Pending(t.NamedTuple):
@@ -417,9 +423,11 @@ def _local_address(sock: socket.socket) -> t.Optional[str]:
 
 def _finish(pending: _Pending, code: int, now: float, results: t.List[t.Optional[t.Dict[str, t.Any]]],
             attempt: int, immediate: bool = False) -> None:
-    offender = None if immediate or code == 0 else _icmp_origin(pending.sock)
+    offender, prohibited = (None, False) if immediate or code == 0 else _icmp_origin(pending.sock)
     pending.sock.close()
     state, reason = classify_errno(code, immediate)
+    if prohibited and state == FILTERED:
+        reason = REASON_PROHIBITED  # ICMP host/net prohibited arrive as EHOSTUNREACH/ENETUNREACH
     if reason == REASON_PROHIBITED and offender is not None and offender == pending.local:
         reason = REASON_BLOCKED_ON_SOURCE  # the probing host's own firewall rejected it on output
     error = None if code == 0 else "%s: %s" % (errno.errorcode.get(code, code), os.strerror(code))

@@ -279,6 +279,7 @@ def test_a_drop_is_retried_once_before_it_is_filtered(netns: str) -> None:
 # ---- ICMP errors from a router: two namespaces, prober 198.18.0.110 and router 198.18.0.109 ----
 
 ROUTED = "198.18.0.120"  # behind the router: an `unreachable` route there (ICMP host unreachable)
+ROUTED_PROHIBITED = "198.18.0.119"  # behind the router: a `prohibit` route there (ICMP administratively prohibited)
 ROUTED_V6 = "fd00:198:18::120"  # behind the router: a `prohibit` route there (ICMPv6 administratively prohibited)
 LOCAL_V6 = "fd00:198:18::121"  # a `prohibit` route on the prober itself
 
@@ -303,9 +304,11 @@ def routed() -> t.Iterator[str]:
         _ip("-n", prober, "link", "set", "va-p0", "up")
         _ip("-n", router, "link", "set", "va-r0", "up")
         _ip("-n", prober, "route", "add", ROUTED + "/32", "via", "198.18.0.109")
+        _ip("-n", prober, "route", "add", ROUTED_PROHIBITED + "/32", "via", "198.18.0.109")
         _ip("-n", prober, "-6", "route", "add", ROUTED_V6 + "/128", "via", "fd00:198:18::109")
         _ip("-n", prober, "-6", "route", "add", "prohibit", LOCAL_V6 + "/128")
         _ip("-n", router, "route", "add", "unreachable", ROUTED + "/32")
+        _ip("-n", router, "route", "add", "prohibit", ROUTED_PROHIBITED + "/32")
         _ip("-n", router, "-6", "route", "add", "prohibit", ROUTED_V6 + "/128")
         for key in ("net/ipv4/conf/all/forwarding", "net/ipv6/conf/all/forwarding"):
             subprocess.run(["ip", "netns", "exec", router, "sh", "-c", "echo 1 > /proc/sys/" + key], check=True)
@@ -316,13 +319,15 @@ def routed() -> t.Iterator[str]:
 
 
 def test_remote_and_local_refusals_name_the_right_host(routed: str) -> None:
-    out = _probe_in(routed, [(ROUTED_V6, 22, "remote"), (LOCAL_V6, 22, "local"), (ROUTED, 22, "router")],
-                    timeout=1.0)
+    out = _probe_in(routed, [(ROUTED_V6, 22, "remote"), (LOCAL_V6, 22, "local"), (ROUTED, 22, "router"),
+                             (ROUTED_PROHIBITED, 22, "router-v4-prohibited")], timeout=1.0)
     got = {r["id"]: (r["state"], r["reason"], r["offender"]) for r in out["results"]}
     assert got == {
         "remote": ("filtered", "administratively prohibited", "fd00:198:18::109"),
         "local": ("filtered", "blocked on source", None),
         "router": ("filtered", "host unreachable", "198.18.0.109"),
+        # ICMP code 13 reaches the socket as EHOSTUNREACH, like a host unreachable: the code tells them apart
+        "router-v4-prohibited": ("filtered", "administratively prohibited", "198.18.0.109"),
     }
     assert out["results"][0]["local_address"] == "fd00:198:18::110"
 
