@@ -2,7 +2,8 @@
 # Copyright: hpsum.ports contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Write files atomically: a temporary file in the target's directory, then a rename."""
+"""Files on a host: read one (None when it is absent), show it in a diff, write it atomically (a temporary
+file in the target's directory, then a rename)."""
 
 from __future__ import absolute_import, annotations, division, print_function
 
@@ -35,3 +36,17 @@ def write_file_atomic(module: t.Any, path: str, content: bytes, mode: t.Optional
     # atomic_move gives a new file the umask's mode; set the one asked for (or 0644).
     if not existed or mode is not None:
         os.chmod(path, 0o644 if mode is None else mode)
+
+
+def read_file(path: str) -> t.Optional[bytes]:
+    """The bytes of ``path``, or None when there is no such file."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def diff_text(content: t.Optional[bytes]) -> str:
+    """File bytes as the text of a ``--diff`` entry ("" for an absent file)."""
+    return "" if content is None else content.decode("utf-8", "replace")

@@ -43,7 +43,7 @@ from ansible_collections.hpsum.ports.plugins.module_utils.apply.esxi.local_sh im
     edit_local_sh,
     find_block,
 )
-from ansible_collections.hpsum.ports.plugins.module_utils.common._io import write_file_atomic
+from ansible_collections.hpsum.ports.plugins.module_utils.common._io import diff_text, read_file, write_file_atomic
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError, option_error
 
 CRONTAB = "/var/spool/cron/crontabs/root"
@@ -91,18 +91,6 @@ def edit_crontab(content: bytes, line: t.Optional[str], script: str) -> bytes:
             lines[-1] += b"\n"
         lines.append(line.encode("utf-8") + b"\n")
     return b"".join(lines)
-
-
-def _read(path: str) -> t.Optional[bytes]:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-
-
-def _text(content: t.Optional[bytes]) -> str:
-    return "" if content is None else content.decode("utf-8", "replace")
 
 
 class EsxiExpiry:
@@ -188,7 +176,7 @@ class EsxiExpiry:
 
     def found(self, local: t.Optional[bytes]) -> t.Optional[t.Dict[str, t.Any]]:
         """The record of a schedule on the host (script, else local.sh's block), or None."""
-        for content in (_read(self.script), local):
+        for content in (read_file(self.script), local):
             for raw in (content or b"").splitlines():
                 text = raw.decode("utf-8", "replace")
                 if text.startswith(RECORD_PREFIX):
@@ -198,7 +186,7 @@ class EsxiExpiry:
     def crond_running(self) -> bool:
         """Whether the crond of /var/run/crond.pid runs."""
         try:
-            pid = int((_read(self.crond_pid) or b"").strip())
+            pid = int((read_file(self.crond_pid) or b"").strip())
             os.kill(pid, 0)
         except (ValueError, ProcessLookupError, PermissionError):
             return False
@@ -211,8 +199,8 @@ class EsxiExpiry:
         found = self.found(local)
         found_at = window.parse_stamp((found or {}).get("deadline"))
         before = ["closes at %s (busybox crond, %s)" % (window.stamp(found_at), self.crontab)] if found_at else []
-        crontab_before = _read(self.crontab)
-        script_before = _read(self.script)
+        crontab_before = read_file(self.crontab)
+        script_before = read_file(self.script)
         key = block_key(self.file_name)
         keep = present and (expires is None or str(expires).strip() == "")
         if not present:
@@ -266,8 +254,8 @@ class EsxiExpiry:
                     "after": "".join(line + "\n" for line in plan["after"])}]
         for path, (before, after) in ((self.crontab, plan["crontab"]), (self.script, plan["script"])):
             if before != after:
-                entries.append({"before_header": path, "after_header": path, "before": _text(before),
-                                "after": _text(after)})
+                entries.append({"before_header": path, "after_header": path, "before": diff_text(before),
+                                "after": diff_text(after)})
         return entries
 
     def preflight(self, plan: t.Mapping[str, t.Any]) -> None:
@@ -301,7 +289,7 @@ class EsxiExpiry:
     def restart_crond(self) -> None:
         """Restart crond as VMware documents it: kill the running one, start busybox crond again."""
         try:
-            pid = int((_read(self.crond_pid) or b"").strip())
+            pid = int((read_file(self.crond_pid) or b"").strip())
         except ValueError:
             pid = 0
         if pid > 0:

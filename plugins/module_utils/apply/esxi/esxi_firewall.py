@@ -33,7 +33,7 @@ from ansible_collections.hpsum.ports.plugins.module_utils.apply.esxi.local_sh im
     edit_local_sh,
 )
 from ansible_collections.hpsum.ports.plugins.module_utils.common import checks
-from ansible_collections.hpsum.ports.plugins.module_utils.common._io import write_file_atomic
+from ansible_collections.hpsum.ports.plugins.module_utils.common._io import diff_text, read_file, write_file_atomic
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError, option_error
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.port_matrix import ESXI_DEFAULT_OUTBOUND
 
@@ -245,18 +245,6 @@ def boot_block(path: str, content: bytes, ruleset_id: str, addresses: t.Sequence
 # --------------------------------------------------------------------------- the manager
 
 
-def _read(path: str) -> t.Optional[bytes]:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-
-
-def _text(content: t.Optional[bytes]) -> str:
-    return "" if content is None else content.decode("utf-8", "replace")
-
-
 class EsxiFirewallRule:
     """Read the file, the ruleset and local.sh; compute the desired three; diff; apply; read back."""
 
@@ -303,7 +291,7 @@ class EsxiFirewallRule:
         path = os.path.join(self.firewall_dir, file_name)
         esxcli = Esxcli(self.module, self.module.get_bin_path("esxcli", required=True))
 
-        before_xml = _read(path)
+        before_xml = read_file(path)
         before = esxcli.state(ruleset_id)
         if want["present"]:
             after_xml: t.Optional[bytes] = esxi_xml.render(esxi_xml.Ruleset(ruleset_id, want["ports"]))
@@ -311,7 +299,7 @@ class EsxiFirewallRule:
         else:
             after_xml, desired = None, RulesetState(loaded=False)
 
-        local_before = _read(self.local_sh)
+        local_before = read_file(self.local_sh)
         local_after = local_before
         if local_before is not None:
             block = None
@@ -356,7 +344,8 @@ class EsxiFirewallRule:
             expiry.apply(schedule)
 
         diff = [
-            {"before_header": path, "after_header": path, "before": _text(before_xml), "after": _text(after_xml)},
+            {"before_header": path, "after_header": path, "before": diff_text(before_xml),
+             "after": diff_text(after_xml)},
             {
                 "before_header": "esxcli ruleset %s" % ruleset_id,
                 "after_header": "esxcli ruleset %s" % ruleset_id,
@@ -369,8 +358,8 @@ class EsxiFirewallRule:
                 {
                     "before_header": self.local_sh,
                     "after_header": self.local_sh,
-                    "before": _text(local_before),
-                    "after": _text(local_after),
+                    "before": diff_text(local_before),
+                    "after": diff_text(local_after),
                 }
             )
         if schedule["before"] or schedule["after"] or schedule["changed"]:

@@ -312,6 +312,10 @@ def routed() -> t.Iterator[str]:
         _ip("-n", router, "-6", "route", "add", "prohibit", ROUTED_V6 + "/128")
         for key in ("net/ipv4/conf/all/forwarding", "net/ipv6/conf/all/forwarding"):
             subprocess.run(["ip", "netns", "exec", router, "sh", "-c", "echo 1 > /proc/sys/" + key], check=True)
+        # The router's own closed port answers with a TCP reset (no ICMP error, no rate limit spent): the
+        # prober learns the router's link-layer address here, not within a test's short timeouts.
+        warm = _probe_in(prober, [("198.18.0.109", 9, "v4"), ("fd00:198:18::109", 9, "v6")], timeout=3.0)
+        assert {r["state"] for r in warm["results"]} == {"closed"}, warm
         yield prober
     finally:
         for name in (prober, router):
