@@ -1,6 +1,7 @@
 """probe: state classification with real sockets (loopback, and a network namespace made here)."""
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -284,19 +285,30 @@ ROUTED_V6 = "fd00:198:18::120"  # behind the router: a `prohibit` route there (I
 LOCAL_V6 = "fd00:198:18::121"  # a `prohibit` route on the prober itself
 
 
-@pytest.fixture(scope="module")
-def routed() -> t.Iterator[str]:
-    """A prober namespace behind a router namespace that refuses to forward, with ICMP errors sent at the
-    kernel's rate limit (about 5 at once, then one a second to one peer)."""
+@contextlib.contextmanager
+def _prober_and_router(prefix: str, link: str) -> t.Iterator[t.Tuple[str, str]]:
+    """Two namespaces of this test run, ``PREFIX-pPID`` (the prober) and ``PREFIX-rPID`` (its router), joined by
+    the veth pair ``LINK-p0`` / ``LINK-r0`` (no addresses yet); both removed afterwards, also on failure."""
     if os.geteuid() != 0 or shutil.which("ip") is None:
         pytest.skip("needs root and iproute2 to make network namespaces")
-    prober, router = "hpsum-va-p%d" % os.getpid(), "hpsum-va-r%d" % os.getpid()
+    prober, router = "%s-p%d" % (prefix, os.getpid()), "%s-r%d" % (prefix, os.getpid())
     _ip("netns", "add", prober)
     try:
         _ip("netns", "add", router)
         for name in (prober, router):
             _ip("-n", name, "link", "set", "lo", "up")
-        _ip("-n", prober, "link", "add", "va-p0", "type", "veth", "peer", "name", "va-r0", "netns", router)
+        _ip("-n", prober, "link", "add", link + "-p0", "type", "veth", "peer", "name", link + "-r0", "netns", router)
+        yield prober, router
+    finally:
+        for name in (prober, router):
+            subprocess.run(["ip", "netns", "del", name], check=False, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def routed() -> t.Iterator[str]:
+    """A prober namespace behind a router namespace that refuses to forward, with ICMP errors sent at the
+    kernel's rate limit (about 5 at once, then one a second to one peer)."""
+    with _prober_and_router("hpsum-va", "va") as (prober, router):
         _ip("-n", prober, "addr", "add", "198.18.0.110/30", "dev", "va-p0")
         _ip("-n", prober, "-6", "addr", "add", "fd00:198:18::110/64", "dev", "va-p0", "nodad")
         _ip("-n", router, "addr", "add", "198.18.0.109/30", "dev", "va-r0")
@@ -317,9 +329,6 @@ def routed() -> t.Iterator[str]:
         warm = _probe_in(prober, [("198.18.0.109", 9, "v4"), ("fd00:198:18::109", 9, "v6")], timeout=3.0)
         assert {r["state"] for r in warm["results"]} == {"closed"}, warm
         yield prober
-    finally:
-        for name in (prober, router):
-            subprocess.run(["ip", "netns", "del", name], check=False, capture_output=True)
 
 
 def test_remote_and_local_refusals_name_the_right_host(routed: str) -> None:
@@ -371,15 +380,7 @@ LIMITED_V6 = "2001:db8:176::2"  # behind the router: a `prohibit` route there (I
 def limited() -> t.Iterator[str]:
     """A prober namespace behind a router that answers every port of LIMITED_V6 with an ICMPv6 error, one per
     200 ms to one peer after a burst of 6 (net.ipv6.icmp.ratelimit 200 ms there)."""
-    if os.geteuid() != 0 or shutil.which("ip") is None:
-        pytest.skip("needs root and iproute2 to make network namespaces")
-    prober, router = "hpsum-probe-p%d" % os.getpid(), "hpsum-probe-r%d" % os.getpid()
-    _ip("netns", "add", prober)
-    try:
-        _ip("netns", "add", router)
-        for name in (prober, router):
-            _ip("-n", name, "link", "set", "lo", "up")
-        _ip("-n", prober, "link", "add", "pr-p0", "type", "veth", "peer", "name", "pr-r0", "netns", router)
+    with _prober_and_router("hpsum-probe", "pr") as (prober, router):
         _ip("-n", prober, "-6", "addr", "add", "2001:db8:160::2/64", "dev", "pr-p0", "nodad")
         _ip("-n", router, "-6", "addr", "add", "2001:db8:160::1/64", "dev", "pr-r0", "nodad")
         _ip("-n", prober, "link", "set", "pr-p0", "up")
@@ -393,9 +394,6 @@ def limited() -> t.Iterator[str]:
         assert _probe_in(prober, [(LIMITED_V6, 1, "warm")], timeout=3.0, retries=0)["results"][0]["offender"]
         time.sleep(1.5)
         yield prober
-    finally:
-        for name in (prober, router):
-            subprocess.run(["ip", "netns", "del", name], check=False, capture_output=True)
 
 
 def test_retries_of_a_rate_limited_host_are_never_paced_faster_than_its_limit(limited: str) -> None:
