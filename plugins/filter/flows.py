@@ -13,30 +13,7 @@ import typing as t
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hpsum.ports.plugins.module_utils.plan import flows as flows_lib
-
-
-def _plans(hostvars: t.Any, hosts: t.Sequence[str],
-           inventory_plans: bool = False) -> t.Tuple[t.Dict[str, t.Any], t.Dict[str, t.List[str]]]:
-    plans = {}
-    group_names = {}
-    inventory = getattr(hostvars, "_inventory", None) if inventory_plans else None
-    if inventory is not None:
-        # The plans are the inventory's own (hpsum.ports.sum_plan): read them from the inventory's hosts instead
-        # of computing every variable of every host (hostvars), which is most of the time for a large fleet.
-        for host in hosts:
-            entry = inventory.get_host(host)
-            plan = entry.vars.get("sum_ports") if entry is not None else None
-            if plan:
-                plans[host] = plan
-                group_names[host] = sorted(g.name for g in entry.get_groups() if g.name != "all")
-        return plans, group_names
-    for host in hosts:
-        hvars = hostvars[host]
-        plan = (hvars.get("ansible_facts") or {}).get("sum_ports") or hvars.get("sum_ports")
-        if plan:
-            plans[host] = plan
-            group_names[host] = list(hvars.get("group_names") or [])
-    return plans, group_names
+from ansible_collections.hpsum.ports.plugins.plugin_utils.fleet_plan import plans_of as _plans
 
 
 def sum_flows(hostvars: t.Any, hosts: t.Sequence[str]) -> t.List[t.Dict[str, t.Any]]:

@@ -13,14 +13,17 @@ import typing as t
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
-from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import plan_args
+from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import plan_args, settings_from_variables
 
 
 def sum_plan_args(hostvars: t.Any, host: str, groups: t.Mapping[str, t.Sequence[str]],
                   settings: t.Mapping[str, t.Any]) -> t.Optional[t.Dict[str, t.Any]]:
-    """Options for sum_port_facts, or None for a host that is neither SUM server nor node."""
+    """Options for sum_port_facts, or None for a host that is neither SUM server nor node.
+
+    ``settings`` are keyed by the sum_plan_* variable names (the filter's public interface).
+    """
     try:
-        return plan_args(host, hostvars, groups, settings)
+        return plan_args(host, hostvars, groups, settings_from_variables(settings))
     except SumPortsError as exc:
         raise AnsibleFilterError(str(exc)) from None
 

@@ -82,9 +82,9 @@ except ImportError:  # ansible-core < 2.19: plain strings are data already
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import (
     CONTRACT_VARIABLES,
-    SETTINGS,
     plan_fleet,
-    settings_of,
+    settings_from_variables,
+    variables_of,
 )
 
 _ROLE_DEFAULTS = os.path.join(os.path.dirname(__file__), "..", "..", "roles", "sum_plan", "defaults", "main.yml")
@@ -117,8 +117,6 @@ class InventoryModule(BaseInventoryPlugin):
         """Read the contract variables of every host, plan the fleet, set sum_ports per host."""
         super().parse(inventory, loader, path, cache=cache)
         self._read_config_data(path)
-        defaults = {variable: value for variable, value in (loader.load_from_file(_ROLE_DEFAULTS) or {}).items()
-                    if variable in dict(SETTINGS).values()}
         extra = load_extra_vars(loader) if self.get_option("use_extra_vars") else {}
         hostvars = self._contract_vars(inventory, loader, extra)
         groups = {"all": list(inventory.hosts),
@@ -126,10 +124,12 @@ class InventoryModule(BaseInventoryPlugin):
                   else []}
         groups["sum_servers"] = [h.name for h in groups["sum_servers"]]
         try:
-            variables = dict(SETTINGS)
-            plans = plan_fleet(hostvars, groups, {option: defaults.get(variables[option]) for option in variables})
-            fleet_settings = settings_of(combine_vars(self._group_vars(inventory.groups["all"], loader), extra),
-                                         defaults)
+            # The fleet settings: the role's defaults, then group all's variables, then extra variables (a host's
+            # own sum_plan_* variables override them for that host, in plan_fleet).
+            fleet_settings = settings_from_variables(loader.load_from_file(_ROLE_DEFAULTS) or {})
+            fleet_settings.update(settings_from_variables(
+                combine_vars(self._group_vars(inventory.groups["all"], loader), extra)))
+            plans = plan_fleet(hostvars, groups, fleet_settings)
         except SumPortsError as exc:
             raise AnsibleParserError(to_native(exc.msg)) from None
         # Set the plans on the inventory itself, past the proxy that would copy and tag every string of them (most
@@ -140,7 +140,7 @@ class InventoryModule(BaseInventoryPlugin):
         memo: t.Dict[str, str] = {}
         for host, plan in plans.items():
             target.set_variable(host, "sum_ports", _trusted(plan, memo))
-        target.set_variable("all", "sum_plan_inventory_settings", _trusted(fleet_settings, memo))
+        target.set_variable("all", "sum_plan_inventory_settings", _trusted(variables_of(fleet_settings), memo))
         target.set_variable("all", "sum_plan_inventory_hosts", _trusted(sorted(plans), memo))
 
     def _group_vars(self, group: t.Any, loader: t.Any) -> t.Dict[str, t.Any]:

@@ -58,20 +58,21 @@ options:
   from_inventory:
     description:
       - Read O(host_role), O(node_type), O(sum_server_os), O(peers), O(addresses) and O(sum_servers) from the
-        inventory contract (docs/inventory.md) instead of the options, for the host the task runs for. This is
-        how the C(hpsum.ports.sum_plan) role plans a whole fleet with one task.
-      - The fleet settings (O(sum_version), O(phases), the ports, O(browser_sources), O(optional_ports)) still
-        come from the options; a node takes them from its SUM server's C(sum_plan_*) host variables where those
-        are set.
+        inventory contract (docs/inventory.md) instead of the options, for the host the task runs for.
+      - The fleet settings (O(sum_version), O(phases), the ports, O(browser_sources), O(optional_ports)) come from
+        the options; a SUM server's own C(sum_plan_*) host variables override them for that server, and a node takes
+        its SUM server's.
       - A host that is neither in group C(sum_servers) nor has C(sum_node_type) is skipped.
+      - To plan a whole fleet in one call, use M(hpsum.ports.sum_fleet_plan).
     type: bool
     default: false
   hosts:
     description:
+      - Deprecated, removed in 2.0.0. Use O(hpsum.ports.sum_fleet_plan#module:hosts) instead (the same plans, the
+        same RV(plans) and RV(inventory_plans)).
       - With O(from_inventory=true), plan all these hosts in one call (run the task once, for example with
         C(run_once)) and return the plans in RV(plans); hosts with nothing to plan are left out. No facts are set
-        by such a call; publish each plan with O(use_plan). This is how the
-        C(hpsum.ports.sum_plan) role plans a large fleet without a task per host.
+        by such a call.
       - When the inventory plugin P(hpsum.ports.sum_plan#inventory) has already planned every host with the same fleet
         settings as the task's (its C(sum_plan_inventory_settings)), nothing is planned again and RV(plans) is
         empty.
@@ -79,9 +80,9 @@ options:
     elements: str
   use_plan:
     description:
+      - Deprecated, removed in 2.0.0. Use O(hpsum.ports.sum_fleet_plan#module:plan) instead.
       - A plan returned in RV(plans) by an earlier call with O(hosts), set as this host's RV(ansible_facts.sum_ports)
-        after its shape is checked. With C(delegate_to) and C(delegate_facts) in a loop, this publishes a
-        fleet's plans computed in one pass.
+        after its shape is checked.
     type: dict
   host_role:
     description: What this host is. Required unless O(from_inventory=true) or O(use_plan) is given.
@@ -164,9 +165,11 @@ seealso:
   - name: The port matrix
     description: The table and rules this plugin implements (docs/port-matrix.md, generated from the data).
     link: https://github.com/hpsum/ports/blob/main/docs/port-matrix.md
+  - module: hpsum.ports.sum_fleet_plan
   - module: hpsum.ports.host_firewall
 notes:
-  - The C(hpsum.ports.sum_plan) role fills these options from the inventory for every host.
+  - The C(hpsum.ports.sum_plan) role plans a fleet with M(hpsum.ports.sum_fleet_plan), from the same inventory
+    contract.
 """
 
 EXAMPLES = r"""
@@ -190,7 +193,7 @@ EXAMPLES = r"""
       - {address: 198.18.0.11, node_type: linux}
       - {address: 198.18.0.30, node_type: ilo}
 
-- name: Plan every host of the play from the inventory contract (what the sum_plan role does)
+- name: Plan this host from the inventory contract
   hpsum.ports.sum_port_facts:
     from_inventory: true
     sum_version: "7.6.0"
@@ -202,7 +205,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 plans:
-  description: With O(hosts), every planned host's plan (the same dict as RV(ansible_facts.sum_ports)), by host.
+  description:
+    - With O(hosts) (deprecated), every planned host's plan (the same dict as RV(ansible_facts.sum_ports)), by host.
   returned: when O(hosts) is set
   type: dict
   sample: {"sum1": {"host_role": "sum_server", "rules": []}}

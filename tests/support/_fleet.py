@@ -10,7 +10,7 @@ import typing as t
 
 import yaml
 
-from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import plan_args
+from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import plan_args, settings_from_variables
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import build_plan
 
 DEFAULTS = {
@@ -50,7 +50,7 @@ def fleet(hostvars: t.Optional[t.Mapping[str, t.Mapping[str, t.Any]]] = None,
     groups = groups or GROUPS
     plans = {}
     for host in groups["all"]:
-        args = plan_args(host, hostvars, groups, dict(DEFAULTS, **(defaults or {})))
+        args = plan_args(host, hostvars, groups, settings_from_variables(dict(DEFAULTS, **(defaults or {}))))
         if args is not None:
             plans[host] = build_plan(args)
     return plans

@@ -2,7 +2,7 @@
 # Copyright: hpsum.ports contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The inventory contract (docs/inventory.md): host variables -> sum_port_facts options.
+"""The inventory contract (docs/inventory.md), read here only: host variables -> sum_port_facts options.
 
 Pure functions over plain mappings, so the filter that the sum_plan role calls and the
 benchmarks share them.
@@ -23,7 +23,9 @@ from ansible_collections.hpsum.ports.plugins.module_utils.plan import port_matri
 
 SUM_SERVERS_GROUP = "sum_servers"
 WINDOWS_CONNECTIONS = ("winrm", "psrp")
-# Fleet settings: sum_port_facts option -> variable (the sum_plan role's defaults).
+# The fleet settings: sum_port_facts option -> the inventory variable that sets it (the sum_plan
+# role's defaults). Variable names are read in settings_from_variables and written in variables_of
+# only: the plan speaks option names.
 SETTINGS = (
     ("sum_version", "sum_plan_version"),
     ("phases", "sum_plan_phases"),
@@ -33,6 +35,7 @@ SETTINGS = (
     ("browser_sources", "sum_plan_browser_sources"),
     ("optional_ports", "sum_plan_optional_ports"),
 )
+SETTING_OPTIONS = tuple(option for option, _variable in SETTINGS)
 # Settings a node takes from its SUM server (the server is where SUM's ports live).
 NODE_SETTINGS = ("sum_version", "phases", "http_port", "https_port", "ftp_port", "optional_ports")
 # Every host variable the contract reads (an inventory plugin needs no other).
@@ -118,12 +121,20 @@ _CONVERT = {
     "phases": check_type_list,
     "browser_sources": check_type_list,
 }
+_MISSING = object()
 
 
-def _settings(hvars: t.Mapping[str, t.Any], defaults: t.Mapping[str, t.Any], host: str = "") -> t.Dict[str, t.Any]:
+def settings_from_variables(variables: t.Mapping[str, t.Any], host: str = "") -> t.Dict[str, t.Any]:
+    """The fleet settings that the sum_plan_* variables among ``variables`` set, by option name, converted.
+
+    The one place where the inventory's names of the settings are read: everything past it speaks
+    option names (``http_port``, ...). An error names the variable, its value and ``host``.
+    """
     settings = {}
     for option, variable in SETTINGS:
-        value = hvars.get(variable, defaults.get(variable))
+        value = variables.get(variable, _MISSING)
+        if value is _MISSING:
+            continue
         if value is not None and isinstance(value, (str, bytes)) and option in _CONVERT:
             try:
                 value = _CONVERT[option](value)
@@ -133,17 +144,31 @@ def _settings(hvars: t.Mapping[str, t.Any], defaults: t.Mapping[str, t.Any], hos
     return settings
 
 
-def settings_of(hvars: t.Mapping[str, t.Any], defaults: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
-    """The fleet settings (sum_plan_* variables, converted) that a host's variables give."""
-    return {variable: value for (_option, variable), value in zip(SETTINGS, _settings(hvars, defaults).values())}
+def variables_of(settings: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
+    """Fleet settings by option name -> by sum_plan_* variable name (the names the inventory publishes)."""
+    variables = dict(SETTINGS)
+    return {variables[option]: value for option, value in settings.items() if option in variables}
+
+
+def host_settings(host: str, hvars: t.Mapping[str, t.Any], settings: t.Mapping[str, t.Any]) -> t.Dict[str, t.Any]:
+    """The fleet settings of a host (the inventory contract's precedence, docs/inventory.md).
+
+    ``settings`` are the fleet settings given to the task or plugin; the host's own sum_plan_* variables
+    override them. Every setting option is in the result (None: not set, the option's default).
+    """
+    mine = dict.fromkeys(SETTING_OPTIONS)
+    mine.update((option, value) for option, value in settings.items() if option in mine)
+    mine.update(settings_from_variables(hvars, host))
+    return mine
 
 
 def plan_args(host: str, hostvars: HostVars, groups: t.Mapping[str, t.Sequence[str]],
-              defaults: t.Mapping[str, t.Any]) -> t.Optional[t.Dict[str, t.Any]]:
+              settings: t.Mapping[str, t.Any]) -> t.Optional[t.Dict[str, t.Any]]:
     """The sum_port_facts options for one host, or None when it is neither a SUM server nor a node.
 
-    ``defaults`` are this host's values of the sum_plan_* variables; a node takes the
-    SUM-side settings from its SUM server's host variables where they are set there.
+    ``settings`` are the fleet settings by option name (``http_port``, ...). A SUM server's own
+    sum_plan_* host variables override them (host_settings); a node takes its SUM server's
+    (NODE_SETTINGS), whatever the node's own variables say: the server is where SUM's ports live.
     """
     sum_servers = list(groups.get(SUM_SERVERS_GROUP, []))
     hvars = hostvars[host]
@@ -152,28 +177,28 @@ def plan_args(host: str, hostvars: HostVars, groups: t.Mapping[str, t.Sequence[s
         if node_type is not None:
             raise _host_error(host, "sum_node_type", node_type, "is set on a host of group %s; a host is either "
                                                                 "a SUM server or a node" % SUM_SERVERS_GROUP)
-        args = _settings(hvars, defaults, host)
+        args = host_settings(host, hvars, settings)
         args.update(host_role="sum_server", sum_server_os=server_os_of(host, hvars),
                     addresses=addresses_of(host, hvars), peers=_server_peers(host, hostvars, groups, sum_servers))
         return args
     if node_type is None:
         return None
     servers = servers_of(host, hvars, sum_servers)
-    settings = None
+    node_settings = None
     server_oses = set()
     for server in servers:
         svars = hostvars[server]
         server_oses.add(server_os_of(server, svars))
-        mine = _settings(svars, defaults, server)
+        mine = host_settings(server, svars, settings)
         mine = {k: mine[k] for k in NODE_SETTINGS}
-        if settings is not None and mine != settings:
+        if node_settings is not None and mine != node_settings:
             problem = "names SUM servers with different settings (%s); a node's SUM servers must agree" % (
                 ", ".join(servers))
             raise _host_error(host, "sum_server", servers, problem)
-        settings = mine
+        node_settings = mine
     if len(server_oses) > 1:
         raise _host_error(host, "sum_server", servers, "mixes Windows and Linux SUM servers; plan them apart")
-    args = dict(t.cast(t.Dict[str, t.Any], settings))
+    args = dict(t.cast(t.Dict[str, t.Any], node_settings))
     args.update(host_role="node", node_type=node_type, sum_server_os=server_oses.pop(),
                 addresses=addresses_of(host, hvars), sum_servers=servers,
                 peers=plan_lib._unique(a for s in servers for a in addresses_of(s, hostvars[s])))
@@ -215,14 +240,12 @@ def plan_fleet(hostvars: HostVars, groups: t.Mapping[str, t.Sequence[str]], sett
     """Inventory data in, per-host plans out: the plan of each of ``hosts`` (default: all) that is planned.
 
     ``settings`` are the fleet settings by option name (``http_port``, ...), the values a host takes
-    where its own sum_plan_* variables (SETTINGS) do not set them. Hosts that are neither a SUM server
-    nor a node get no plan; an error names the host.
+    where its own (or, for a node, its SUM server's) sum_plan_* variables do not set them (plan_args).
+    Hosts that are neither a SUM server nor a node get no plan; an error names the host.
     """
-    variables = dict(SETTINGS)
-    defaults = {variables[option]: value for option, value in settings.items() if option in variables}
     plans = {}
     for host in groups.get("all", []) if hosts is None else hosts:
-        options = plan_args(host, hostvars, groups, defaults)
+        options = plan_args(host, hostvars, groups, settings)
         if options is not None:
             try:
                 plans[host] = plan_lib.build_plan(options, host=host)

@@ -16,7 +16,7 @@ from ansible.module_utils.common.collections import ImmutableDict
 from ansible.parsing.dataloader import DataLoader
 from ansible.vars.manager import VariableManager
 
-from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import SETTINGS, plan_fleet
+from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import plan_fleet, settings_from_variables
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
 EXAMPLE = ROOT / "docs" / "examples" / "inventory"
@@ -49,7 +49,7 @@ def _expected(directory: pathlib.Path) -> t.Dict[str, t.Any]:
     inventory = InventoryManager(loader, [str(directory / "hosts.yml")])
     manager = VariableManager(loader=loader, inventory=inventory)
     hostvars = {h.name: manager.get_vars(host=h) for h in inventory.get_hosts()}
-    settings = {option: ROLE_DEFAULTS[variable] for option, variable in SETTINGS}
+    settings = settings_from_variables(ROLE_DEFAULTS)
     return plan_fleet(hostvars, inventory.get_groups_dict(), settings)
 
 

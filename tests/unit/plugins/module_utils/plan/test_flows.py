@@ -7,12 +7,13 @@ import io
 from _fleet import fleet, groups_of, proxied_fleet
 
 from ansible_collections.hpsum.ports.plugins.module_utils.plan import flows
-from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import plan_args
+from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import plan_args, settings_from_variables
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import build_plan
 
 DEFAULTS = {"sum_plan_version": "7.2.1", "sum_plan_phases": ["inventory", "deployment"],
             "sum_plan_http_port": 63001, "sum_plan_https_port": 63002, "sum_plan_ftp_port": None,
             "sum_plan_browser_sources": ["198.18.0.0/28"], "sum_plan_optional_ports": True}
+SETTINGS = settings_from_variables(DEFAULTS)
 HOSTVARS = {
     "sum1": {"ansible_host": "198.18.0.10"},
     "lin1": {"ansible_host": "198.18.0.11", "sum_node_type": "linux"},
@@ -24,7 +25,7 @@ GROUP_NAMES = {"sum1": ["sum_servers"], "lin1": ["linux_nodes"], "int1": ["hpux_
 
 
 def _plans() -> dict:
-    return {h: build_plan(plan_args(h, HOSTVARS, GROUPS, DEFAULTS)) for h in HOSTVARS}
+    return {h: build_plan(plan_args(h, HOSTVARS, GROUPS, SETTINGS)) for h in HOSTVARS}
 
 
 def _keys(rows: list) -> set:
@@ -81,7 +82,7 @@ def test_change_request_one_row_per_flow_ipv4_and_ipv6_apart() -> None:
     hostvars = dict(HOSTVARS, lin6={"ansible_host": "2001:db8::16", "sum_node_type": "linux"},
                     sum1={"ansible_host": "198.18.0.10", "sum_mgmt_address": "2001:db8::10"})
     groups = {"all": list(hostvars), "sum_servers": ["sum1"]}
-    plans = {h: build_plan(plan_args(h, hostvars, groups, DEFAULTS)) for h in hostvars}
+    plans = {h: build_plan(plan_args(h, hostvars, groups, SETTINGS)) for h in hostvars}
     rows = flows.flow_rows(plans, GROUP_NAMES)
     text = flows.change_request_csv(rows, "accept", "2026-12-02T22:00:00Z")
     table = list(csv.DictReader(io.StringIO(text)))
