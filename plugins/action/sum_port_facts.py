@@ -46,9 +46,9 @@ class ActionModule(ActionBase):
         validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF,
                                                        required_by=REQUIRED_BY,
                                                        mutually_exclusive=MUTUALLY_EXCLUSIVE)
-        for deprecation in getattr(validation, "_deprecations", []):
+        for deprecation in getattr(validation, "_deprecations", []):  # hosts and use_plan, both for 2.0.0
             display.deprecated("%s; use hpsum.ports.sum_fleet_plan to plan a fleet" % deprecation["msg"],
-                               version=deprecation.get("version"), collection_name="hpsum.ports")
+                               version="2.0.0", collection_name="hpsum.ports")
         me = task_vars.get("inventory_hostname")
         result["changed"] = False
         try:

@@ -23,6 +23,8 @@ description:
     C(sum_plan_http_port), C(sum_plan_https_port), C(sum_plan_ftp_port), C(sum_plan_browser_sources),
     C(sum_plan_optional_ports), with the defaults of the C(hpsum.ports.sum_plan) role) are the ones of
     docs/inventory.md; the plans are the same as the C(hpsum.ports.sum_plan) role computes.
+  - The fleet settings are the role's defaults, then the variables of group C(all), then extra variables; a SUM
+    server's own C(sum_plan_*) host variables override them for that server, and a node takes its SUM server's.
   - The roles and playbooks of the collection use a plan that is there and plan only for hosts without one;
     C(playbooks/plan.yml) plans again only when the play's fleet settings differ from the ones the inventory
     was planned with (see C(sum_plan_inventory_settings) below).

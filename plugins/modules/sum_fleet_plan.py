@@ -15,7 +15,7 @@ short_description: Plan the SUM ports of a whole fleet from the inventory in one
 version_added: 1.2.0
 description:
   - Plans every host of O(hosts) from the inventory contract (docs/inventory.md) in one controller-side pass and
-    returns the plans in RV(plans), by host: the plan of each is the one M(hpsum.ports.sum_port_facts) computes for
+    returns the plans in RV(plans), by host. The plan of each is the one M(hpsum.ports.sum_port_facts) computes for
     it (the C(sum_ports) fact). Hosts that are neither in group C(sum_servers) nor have C(sum_node_type) are left out.
   - Sets no facts when planning. Run it once (C(run_once)), since Ansible gives a C(run_once) task's facts to every
     host of the play; then publish each plan with O(plan), as the C(hpsum.ports.sum_plan) role does.
