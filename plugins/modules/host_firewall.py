@@ -52,7 +52,11 @@ options:
     default: present
     choices: [present, absent]
   backend:
-    description: The firewall to use; V(auto) detects firewalld (running), ufw (active), iptables (has rules), nftables.
+    description:
+      - The firewall to use; V(auto) detects firewalld (running), ufw (active), iptables (has rules), nftables.
+      - V(auto) runs C(firewall-cmd) only when a firewalld process runs and C(ufw) only when iptables holds ufw's
+        chains; what detection read is not read again, so a host whose rules are already right costs one read of
+        its firewall.
     type: str
     default: auto
     choices: [auto, firewalld, ufw, nftables, iptables]

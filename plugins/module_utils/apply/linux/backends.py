@@ -15,6 +15,7 @@ import typing as t
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.base import (
     FAIL_ENV,
     Backend,
+    CommandError,
     FailHook,
     HostFirewall,
     Options,
@@ -31,6 +32,9 @@ from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.ufw import
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.window import parse_expires
 from ansible_collections.hpsum.ports.plugins.module_utils.common import checks
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
+
+# The chain ufw loads when it is active: ``ufw status`` says active exactly when iptables has it.
+UFW_CHAIN = re.compile(r"^:ufw-user-input ", re.M)
 
 
 def make_backend(name: str, runner: Runner, params: t.Mapping[str, t.Any]) -> Backend:
@@ -50,25 +54,79 @@ def make_backend(name: str, runner: Runner, params: t.Mapping[str, t.Any]) -> Ba
                         option="backend", value=name)
 
 
-def _iptables_in_use(runner: Runner) -> bool:
-    """iptables carries rules or a non-ACCEPT policy (nft's own tables do not show there)."""
+class DetectionReads(Runner):
+    """A runner that keeps what detection read: the first identical command after it (the snapshot's
+    read of the same state) gets that output instead of running again; later ones run."""
+
+    def __init__(self, runner: Runner) -> None:
+        super().__init__(runner.module)
+        self.inner = runner
+        self.recording = True
+        self.kept = {}  # type: t.Dict[t.Tuple[str, ...], t.Tuple[int, str, str]]
+
+    def which(self, name: str) -> t.Optional[str]:
+        """Path of a command, or None."""
+        return self.inner.which(name)
+
+    def run(self, argv: t.Sequence[str], data: t.Optional[str] = None, check: bool = True) -> t.Tuple[int, str, str]:
+        """Run argv, or hand out the kept output of a read (no input) that detection made."""
+        key = tuple(argv)
+        if data is None and not self.recording and key in self.kept:
+            rc, out, err = self.kept.pop(key)
+            if check and rc != 0:
+                raise CommandError("%s failed (rc=%d): %s" % (" ".join(argv), rc, (err or out).strip()),
+                                   cmd=list(argv), rc=rc, stdout=out, stderr=err)
+            return rc, out, err
+        result = self.inner.run(argv, data=data, check=check)
+        if data is None and self.recording:
+            self.kept[key] = result
+        return result
+
+    def read(self, path: str) -> t.Optional[bytes]:
+        """A file's bytes, or None when it does not exist."""
+        return self.inner.read(path)
+
+    def write(self, path: str, content: t.Optional[bytes]) -> None:
+        """Replace or remove a file atomically."""
+        self.inner.write(path, content)
+
+    def environ(self) -> t.Mapping[str, str]:
+        """The module's environment."""
+        return self.inner.environ()
+
+    def programs(self) -> t.Optional[t.Set[str]]:
+        """Names of the running programs, or None."""
+        return self.inner.programs()
+
+
+def _filter_table(runner: Runner) -> t.Optional[str]:
+    """``iptables-save -t filter``, or None without the command or when it fails."""
     path = runner.which("iptables-save")
     if not path:
-        return False
+        return None
     rc, out, _err = runner.run([path, "-t", "filter"], check=False)
-    if rc != 0:
-        return False
-    return bool(re.search(r"^(-A |:(INPUT|OUTPUT|FORWARD) (DROP|REJECT))", out, re.M))
+    return out if rc == 0 else None
+
+
+def _iptables_in_use(save: t.Optional[str]) -> bool:
+    """iptables carries rules or a non-ACCEPT policy (nft's own tables do not show there)."""
+    return save is not None and bool(re.search(r"^(-A |:(INPUT|OUTPUT|FORWARD) (DROP|REJECT))", save, re.M))
 
 
 def detect(runner: Runner) -> str:
-    """The active firewall: firewalld running, ufw active, iptables in use or persisted, else nftables."""
-    if FirewalldBackend(runner).available():
+    """The active firewall: firewalld running, ufw active, iptables in use or persisted, else nftables.
+
+    The cheap signs come first, so a host pays only for its own firewall's tool: firewall-cmd runs only
+    when a firewalld process runs, ufw only when iptables holds ufw's chains (what ``ufw status`` reads).
+    """
+    programs = runner.programs()
+    if (programs is None or "firewalld" in programs) and FirewalldBackend(runner).available():
         return "firewalld"
-    if UfwBackend(runner).available():
+    save = _filter_table(runner)
+    if (save is None or UFW_CHAIN.search(save)) and UfwBackend(runner).available():
         return "ufw"
     # iptables with rules, or persisted the netfilter-persistent way (an open host has no rules yet).
-    if _iptables_in_use(runner) or runner.read("/etc/iptables/rules.v4") is not None:
+    if _iptables_in_use(save) or runner.read("/etc/iptables/rules.v4") is not None:
         return "iptables"
     if runner.which("nft"):
         return "nftables"
@@ -116,7 +174,10 @@ class HostFirewallModule:
             parse_expires(expires)  # a bad deadline fails before anything is read
         name = params["backend"]
         if name == "auto":
+            # What detection read is the snapshot's first read of the same state: not run twice.
+            runner = DetectionReads(runner)
             name = detect(runner)
+            runner.recording = False
         backend = make_backend(name, runner, params)
         hook = FailHook(environ.get(FAIL_ENV, ""))
         expiry = Expiry(runner, params, state_dir=params.get("expiry_state_dir") or STATE_DIR,

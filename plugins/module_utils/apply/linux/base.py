@@ -323,6 +323,27 @@ class Runner:
         """The module's environment (SSH_CONNECTION, the test hook)."""
         return os.environ
 
+    def programs(self) -> t.Optional[t.Set[str]]:
+        """Names of the running programs (process names and the scripts interpreters run), from /proc;
+        None when /proc cannot tell (not mounted, or this process is not in it)."""
+        found = set()  # type: t.Set[str]
+        try:
+            pids = [entry for entry in os.listdir("/proc") if entry.isdigit()]
+        except OSError:
+            return None
+        if str(os.getpid()) not in pids:
+            return None
+        for pid in pids:
+            try:
+                with open("/proc/%s/comm" % pid, "rb") as handle:
+                    found.add(handle.read().decode("utf-8", "replace").strip())
+                with open("/proc/%s/cmdline" % pid, "rb") as handle:
+                    argv = handle.read().split(b"\0")[:2]
+            except OSError:  # the process ended meanwhile
+                continue
+            found.update(os.path.basename(arg.decode("utf-8", "replace")) for arg in argv if arg)
+        return found
+
 
 class Snapshot:
     """A backend's tagged state as read: ordered lines, and whatever it needs to change it."""

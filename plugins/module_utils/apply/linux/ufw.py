@@ -136,10 +136,10 @@ class UfwBackend(Backend):
         return self.command("ufw")
 
     def available(self) -> bool:
-        """ufw status says active."""
+        """ufw status says active (the verbose listing: the one snapshot() reads)."""
         if not self.runner.which("ufw"):
             return False
-        rc, out, _err = self.runner.run([self._cmd(), "status"], check=False)
+        rc, out, _err = self.runner.run([self._cmd(), "status", "verbose"], check=False)
         return rc == 0 and "Status: active" in out
 
     def ipv6(self) -> bool:

@@ -11,6 +11,7 @@ import typing as t
 import pytest
 from ansible.module_utils import basic
 
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.base import Runner
 from ansible_collections.hpsum.ports.plugins.modules import host_firewall
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "module_utils" / "apply" / "linux" / "fixtures"
@@ -19,12 +20,13 @@ RULES = [{"direction": "in", "protocol": "tcp", "port": 22, "peers": ["198.18.0.
 
 
 class Host:
-    """Replays commands by exact argv; which() knows ``commands``."""
+    """Replays commands by exact argv; which() knows ``commands``; ``programs`` run (none by default)."""
 
     def __init__(self, table: t.Dict[t.Tuple[str, ...], t.Tuple[int, str, str]], commands: t.Sequence[str]) -> None:
         self.table = table
         self.commands = set(commands)
         self.calls = []  # type: t.List[t.Tuple[str, ...]]
+        self.programs = []  # type: t.List[str]
 
     def run_command(self, module: t.Any, args: t.Sequence[str], **kwargs: t.Any) -> t.Tuple[int, str, str]:
         self.calls.append(tuple(args))
@@ -47,6 +49,7 @@ def host(monkeypatch: pytest.MonkeyPatch) -> t.Callable[..., Host]:
 
         monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
         monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", get_bin_path)
+        monkeypatch.setattr(Runner, "programs", lambda self: set(fake.programs))
         monkeypatch.delenv("SSH_CONNECTION", raising=False)
         monkeypatch.delenv("HPSUM_PORTS_TEST_FAIL", raising=False)
         return fake

@@ -15,11 +15,12 @@ Reply = t.Tuple[int, str, str]
 
 
 class ReplayRunner(Runner):
-    """Commands come from ``table`` (a list of replies is consumed in order); files live in ``files``."""
+    """Commands come from ``table`` (a list of replies is consumed in order); files live in ``files``;
+    ``programs`` are the running programs (None: /proc cannot tell)."""
 
     def __init__(self, table: t.Dict[t.Tuple[str, ...], t.Union[Reply, t.List[Reply]]],
                  files: t.Optional[t.Dict[str, bytes]] = None, commands: t.Sequence[str] = (),
-                 environ: t.Optional[t.Dict[str, str]] = None) -> None:
+                 environ: t.Optional[t.Dict[str, str]] = None, programs: t.Optional[t.Sequence[str]] = None) -> None:
         super().__init__(module=None)
         self.table = table
         self.files = dict(files or {})
@@ -27,6 +28,7 @@ class ReplayRunner(Runner):
         self.calls = []  # type: t.List[t.Tuple[t.Tuple[str, ...], t.Optional[str]]]
         self.writes = []  # type: t.List[str]
         self._environ = environ or {}
+        self._programs = None if programs is None else set(programs)
 
     def which(self, name: str) -> t.Optional[str]:
         return "/usr/sbin/%s" % name if name in self.commands else None
@@ -56,6 +58,9 @@ class ReplayRunner(Runner):
 
     def environ(self) -> t.Mapping[str, str]:
         return self._environ
+
+    def programs(self) -> t.Optional[t.Set[str]]:
+        return self._programs
 
     def argvs(self) -> t.List[t.Tuple[str, ...]]:
         """The commands run, in order."""
