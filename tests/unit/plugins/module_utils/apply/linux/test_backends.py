@@ -6,7 +6,6 @@ read is the snapshot's read (not run twice)."""
 
 from __future__ import annotations
 
-import os
 import typing as t
 
 import pytest
