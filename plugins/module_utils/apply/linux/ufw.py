@@ -6,13 +6,18 @@
 
 ufw's state is the pair /etc/ufw/user.rules and user6.rules: for each rule a ``### tuple ###``
 line (what ``ufw status`` lists; the comment hex-encoded) and the iptables lines ufw loads.
-The apply writes both files (our blocks first, so that the drops of other sources come before
-the user's own rules; every foreign byte kept), then one ``ufw reload``, which loads them as
-ufw always does. On any failure the files are written back and ufw reloaded again. A loop of
-``ufw`` commands would cost one ufw start-up per rule and has no transaction. ufw's
-before.rules already accept loopback and established traffic, so no reply rules are needed;
-outbound rules are added when ufw's default outgoing policy is deny or reject.
+The apply puts our blocks first in both files (so that the drops of other sources come before
+the user's own rules; every foreign byte kept) and loads each file into the live tables the way
+ufw itself does after a rule change: ``iptables-restore --noflush`` of the file, whose chain
+declarations empty ufw's user chains and refill them in one transaction per address family.
+No ``ufw reload`` (which tears down and rebuilds every ufw chain): the rest of ufw's tables is
+not touched. A file iptables refuses changes nothing; the IPv4 tables are loaded back from the
+old file when the IPv6 ones fail, and the files are written only after both loaded. On any
+failure the old files are loaded again and written back. ufw's before.rules already accept
+loopback and established traffic, so no reply rules are needed; outbound rules are added when
+ufw's default outgoing policy is deny or reject.
 """
+
 
 from __future__ import absolute_import, annotations, division, print_function
 
@@ -35,8 +40,6 @@ from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.base impor
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
 
 USER_FILES = {4: "/etc/ufw/user.rules", 6: "/etc/ufw/user6.rules"}
-# A failed ``ufw reload`` writes ENABLED=no here and then skips every later reload: keep it to put it back.
-UFW_CONF = "/etc/ufw/ufw.conf"
 RESTORE = {4: "iptables-restore", 6: "ip6tables-restore"}
 BEGIN, END = "### RULES ###\n", "### END RULES ###\n"
 _DEFAULTS = re.compile(r"^Default:\s*(.*)$", re.M)
@@ -45,7 +48,7 @@ _DEFAULTS = re.compile(r"^Default:\s*(.*)$", re.M)
 # rules of their own.
 HALVES = {4: ("0.0.0.0/1", "128.0.0.0/1"), 6: ("::/1", "8000::/1")}
 ANY = {4: "0.0.0.0/0", 6: "::/0"}
-# The test hook's rule: a port iptables-restore refuses, so that ``ufw reload`` fails.
+# The test hook's rule: a port iptables-restore refuses, so that loading the file fails.
 BAD_BLOCK = (b"### tuple ### allow tcp 99999 0.0.0.0/0 any 0.0.0.0/0 in\n"
              b"-A ufw-user-input -p tcp --dport 99999 -j ACCEPT\n\n")
 
@@ -160,7 +163,6 @@ class UfwBackend(Backend):
         if "Status: active" not in verbose:
             raise SumPortsError("backend: ufw is not active on this host", option="backend", value="ufw")
         files = {path: self.runner.read(path) for path in USER_FILES.values()}
-        conf = self.runner.read(UFW_CONF)
         lines = []
         for family in self.families():
             content = files[USER_FILES[family]]
@@ -169,7 +171,7 @@ class UfwBackend(Backend):
             _head, blocks, _tail = split_rules(content.decode("utf-8"))
             lines.extend("v%d: %s" % (family, key) for key, _block in blocks if key)
         outbound = parse_defaults(verbose).get("outgoing", "allow") in ("deny", "reject")
-        return Snapshot(lines, outbound, files, conf=conf)
+        return Snapshot(lines, outbound, files)
 
     def target(self, snapshot: Snapshot, entries: t.Sequence[Entry]) -> Target:
         """Our blocks first in each file, the foreign ones after them, byte for byte."""
@@ -186,34 +188,37 @@ class UfwBackend(Backend):
             files[path] = (head + body + tail).encode("utf-8")
         return Target(lines, files)
 
-    def check(self, family: int, content: bytes) -> None:
-        """Parse a rules file the way ufw loads it, without committing: a file iptables refuses never reaches ufw.
-
-        A ``ufw reload`` that fails half-way leaves ufw's chains empty and ufw disabled in its conf.
-        """
+    def load(self, family: int, content: bytes) -> None:
+        """Load one rules file into ufw's live user chains: one transaction, as ufw does after a rule change."""
         path = self.runner.which(RESTORE[family])
-        if path:
-            self.runner.run([path, "--test", "--noflush"], data=content.decode("utf-8"))
+        if not path:
+            raise SumPortsError("backend: ufw was asked for but %s is missing" % RESTORE[family],
+                                option="backend", value="ufw")
+        self.runner.run([path, "--noflush"], data=content.decode("utf-8"))
 
     def apply(self, snapshot: Snapshot, target: Target, hook: FailHook) -> None:
-        """Check both files, write them, one ``ufw reload``; on failure files and conf go back and ufw reloads."""
-        cmd = self._cmd()
+        """Load each changed file into the live tables, then write the files; on failure load and write the old ones."""
         files = dict(target.files)
         if hook.bad_rule:
             files[USER_FILES[4]] = (files[USER_FILES[4]] or b"").replace(END.encode(), BAD_BLOCK + END.encode())
-        changed = {path: content for path, content in files.items() if content != snapshot.files.get(path)}
-        for family, path in USER_FILES.items():
-            if path in changed and changed[path] is not None:
-                self.check(family, t.cast(bytes, changed[path]))
+        changed = [(family, path) for family, path in sorted(USER_FILES.items())
+                   if path in files and files[path] != snapshot.files.get(path)]
+        loaded = []  # type: t.List[int]
+        written = []  # type: t.List[str]
         try:
-            for path, content in sorted(changed.items()):
-                self.runner.write(path, content)
-            hook.step_done("write ufw rule files")
-            self.runner.run([cmd, "reload"])
+            for family, path in changed:
+                self.load(family, t.cast(bytes, files[path]))
+                loaded.append(family)
+                hook.step_done("load %s" % path)
+            for _family, path in changed:
+                written.append(path)
+                self.runner.write(path, files[path])
         except Exception:
-            self.restore_files(snapshot, target)
-            conf = snapshot.extra.get("conf")
-            if conf is not None and self.runner.read(UFW_CONF) != conf:
-                self.runner.write(UFW_CONF, conf)
-            self.runner.run([cmd, "reload"], check=False)
+            for family in reversed(loaded):
+                old = snapshot.files.get(USER_FILES[family])
+                if old is not None:
+                    self.runner.run([t.cast(str, self.runner.which(RESTORE[family])), "--noflush"],
+                                    data=old.decode("utf-8"), check=False)
+            for path in written:
+                self.runner.write(path, snapshot.files.get(path))
             raise

@@ -1,7 +1,7 @@
 # Copyright: hpsum.ports contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""ufw: rule blocks in ufw's own format, file round trips byte for byte, one reload, rollback."""
+"""ufw: rule blocks in ufw's own format, file round trips byte for byte, one load per family, rollback."""
 
 from __future__ import annotations
 
@@ -37,15 +37,22 @@ To                         Action      From
 """
 RULES = [{"direction": "in", "port": 22, "peers": ["198.18.0.10"]},
          {"direction": "out", "port": 63001, "peers": ["198.18.0.10"]}]
+LOAD4 = ("/usr/sbin/iptables-restore", "--noflush")
+LOAD6 = ("/usr/sbin/ip6tables-restore", "--noflush")
 
 
 def make(replay: t.Any, files: t.Optional[t.Dict[str, bytes]] = None, verbose: str = VERBOSE_LOCKED,
-         reload: t.Any = (0, "Firewall reloaded\n", "")) -> t.Tuple[ufw.UfwBackend, t.Any]:
+         load4: t.Any = (0, "", ""), load6: t.Any = (0, "", "")) -> t.Tuple[ufw.UfwBackend, t.Any]:
     table = {(UFW, "status", "verbose"): (0, verbose, ""), (UFW, "status"): (0, "Status: active\n", ""),
-             (UFW, "reload"): reload}
+             LOAD4: load4, LOAD6: load6}
     files = files or {V4: USER4, V6: USER6, "/etc/default/ufw": b"IPV6=yes\n"}
-    runner = replay(table, files=files, commands=["ufw"])
+    runner = replay(table, files=files, commands=["ufw", "iptables-restore", "ip6tables-restore"])
     return ufw.UfwBackend(runner), runner
+
+
+def loads(runner: t.Any) -> t.List[t.Tuple[str, t.Optional[str]]]:
+    """(program, file text) of every load into the live tables, in order."""
+    return [(argv[0].rsplit("/", 1)[1], data) for argv, data in runner.calls if argv in (LOAD4, LOAD6)]
 
 
 @pytest.mark.parametrize(
@@ -104,31 +111,54 @@ def test_locked_check_real_check_real_absent(replay: t.Any) -> None:
                               "v4: hpsum.ports:out:tcp:63001:198.18.0.10/32:accept",
                               "v4: hpsum.ports:in:tcp:22:0.0.0.0/0:drop", "v4: hpsum.ports:in:tcp:22:0.0.0.0/0:drop"]
     real = HostFirewall(be, RULES, ALL, check_mode=False).run()
-    assert real["diff"] == check["diff"] and runner.argvs().count((UFW, "reload")) == 1
+    # one load of the new IPv4 file (IPv6 did not change), no ufw reload, then the file written
+    assert real["diff"] == check["diff"] and (UFW, "reload") not in runner.argvs()
+    assert loads(runner) == [("iptables-restore", runner.files[V4].decode())] and runner.writes == [V4]
     text = runner.files[V4].decode()
     # ours first, then the user's own rule, every foreign byte kept
     user_rule = "### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in\n"
     assert text.index("198.18.0.10") < text.index("0.0.0.0/1") < text.index(user_rule)
     assert runner.files[V6] == USER6
     assert HostFirewall(be, RULES, ALL, check_mode=False).run()["changed"] is False
-    assert runner.argvs().count((UFW, "reload")) == 1
+    assert len(loads(runner)) == 1
     closed = HostFirewall(be, RULES, Options(state="absent"), check_mode=False).run()
     assert closed["changed"] and runner.files[V4] == USER4 and runner.files[V6] == USER6
 
 
-def test_failed_reload_restores_files_and_reloads(replay: t.Any) -> None:
-    be, runner = make(replay, reload=[(1, "", "ERROR: problem running ufw-init"), (0, "", "")])
-    with pytest.raises(SumPortsError, match="reload failed"):
-        HostFirewall(be, RULES, Options(), check_mode=False).run()
+def test_failed_ipv6_load_loads_ipv4_back(replay: t.Any) -> None:
+    be, runner = make(replay, load6=(2, "", "ip6tables-restore: line 3 failed"))
+    with pytest.raises(SumPortsError, match="ip6tables-restore --noflush failed"):
+        HostFirewall(be, RULES, Options(restrict="all_planned", allow_any_source=True), check_mode=False).run()
+    # the new IPv4 file was live, the IPv6 one refused: IPv4 gets its old file again, no file was written
+    assert [program for program, _data in loads(runner)] == ["iptables-restore", "ip6tables-restore",
+                                                             "iptables-restore"]
+    assert loads(runner)[-1][1] == USER4.decode() and runner.writes == []
     assert runner.files[V4] == USER4 and runner.files[V6] == USER6
-    assert runner.argvs().count((UFW, "reload")) == 2
+
+
+def test_failed_write_loads_both_back_and_restores_files(replay: t.Any) -> None:
+    be, runner = make(replay)
+    original = runner.write
+
+    def write(path: str, content: t.Optional[bytes]) -> None:
+        if path == V6 and content != USER6:
+            raise OSError("No space left on device")
+        original(path, content)
+
+    runner.write = write  # type: ignore[method-assign]
+    with pytest.raises(OSError):
+        HostFirewall(be, RULES, Options(allow_any_source=True), check_mode=False).run()
+    assert [program for program, _data in loads(runner)][-2:] == ["ip6tables-restore", "iptables-restore"]
+    assert loads(runner)[-2][1] == USER6.decode() and loads(runner)[-1][1] == USER4.decode()
+    assert runner.files[V4] == USER4 and runner.files[V6] == USER6
 
 
 def test_injected_failures(replay: t.Any) -> None:
     be, runner = make(replay)
     with pytest.raises(SumPortsError, match="injected"):
         HostFirewall(be, RULES, Options(), check_mode=False, hook=FailHook("after_first_step")).run()
-    assert runner.files[V4] == USER4 and runner.argvs()[-1] == (UFW, "reload")
+    assert runner.files[V4] == USER4 and runner.writes == []
+    assert loads(runner)[-1] == ("iptables-restore", USER4.decode()) and len(loads(runner)) == 2
 
 
 def test_inactive_ufw_and_foreign_file(replay: t.Any) -> None:
@@ -147,30 +177,18 @@ def test_ipv6_off(replay: t.Any) -> None:
     assert not any(line.startswith("v6:") for line in result["added"]) and runner.files[V6] == USER6
 
 
-def test_files_iptables_refuses_never_reach_ufw(replay: t.Any) -> None:
-    be, runner = make(replay)
-    runner.commands |= {"iptables-restore", "ip6tables-restore"}
-    runner.table[("/usr/sbin/iptables-restore", "--test", "--noflush")] = (2, "", "invalid port/service `99999'")
-    runner.table[("/usr/sbin/ip6tables-restore", "--test", "--noflush")] = (0, "", "")
-    with pytest.raises(SumPortsError, match="iptables-restore --test --noflush failed"):
+def test_a_file_iptables_refuses_changes_nothing(replay: t.Any) -> None:
+    be, runner = make(replay, load4=(2, "", "invalid port/service `99999'"))
+    with pytest.raises(SumPortsError, match="iptables-restore --noflush failed"):
         HostFirewall(be, RULES, Options(), check_mode=False, hook=FailHook("bad_rule")).run()
-    assert runner.writes == [] and (UFW, "reload") not in runner.argvs()
-    checked = dict(runner.calls)[("/usr/sbin/iptables-restore", "--test", "--noflush")]
-    assert checked is not None and ufw.BAD_BLOCK.decode() in checked
+    # iptables-restore loads a file all or nothing: nothing to load back, nothing was written
+    assert runner.writes == [] and (UFW, "reload") not in runner.argvs() and len(loads(runner)) == 1
+    assert ufw.BAD_BLOCK.decode() in t.cast(str, loads(runner)[0][1])
 
 
-def test_failed_reload_puts_ufw_conf_back(replay: t.Any) -> None:
-    conf = b"ENABLED=yes\nLOGLEVEL=low\n"
-    be, runner = make(replay, reload=[(1, "", "ERROR: problem running ufw-init"), (0, "", "")])
-    runner.files["/etc/ufw/ufw.conf"] = conf
-    original = runner.run
-
-    def run(argv: t.Sequence[str], data: t.Optional[str] = None, check: bool = True) -> t.Tuple[int, str, str]:
-        if tuple(argv) == (UFW, "reload") and runner.argvs().count((UFW, "reload")) == 0:
-            runner.files["/etc/ufw/ufw.conf"] = b"ENABLED=no\nLOGLEVEL=low\n"  # what a failed ufw reload does
-        return original(argv, data, check)
-
-    runner.run = run  # type: ignore[method-assign]
-    with pytest.raises(SumPortsError):
+def test_missing_restore_program_is_an_error(replay: t.Any) -> None:
+    be, runner = make(replay)
+    runner.commands.discard("iptables-restore")
+    with pytest.raises(SumPortsError, match="iptables-restore is missing"):
         HostFirewall(be, RULES, Options(), check_mode=False).run()
-    assert runner.files["/etc/ufw/ufw.conf"] == conf and runner.files[V4] == USER4
+    assert runner.writes == []
