@@ -51,8 +51,7 @@ options:
   state:
     description:
       - V(present) makes the tagged rules equal O(rules) (adding the new, removing those no longer planned).
-      - V(absent) removes every tagged rule, whatever the plan was; O(rules) is ignored. firewalld keeps the
-        collection's policies, empty (see the notes).
+      - V(absent) removes every tagged rule, whatever the plan was; O(rules) is ignored.
     type: str
     default: present
     choices: [present, absent]

@@ -210,8 +210,7 @@ def test_absent_empties_our_policy_and_keeps_it(replay: t.Any) -> None:
     assert closed["diff"]["after"] == "policy hpsum_ports_in\n" and runner.argvs()[-2:] == [set_in(), GET_IN]
     assert runner.files[IN_XML] == firewalld.policy_xml("input", []) and (CMD, "--reload") not in runner.argvs()
     # emptied: the next absent changes nothing
-    emptied = OURS[len(POLICIES):].split("\trule", maxsplit=1)[0]
-    runner.table[(CMD, "--list-all-policies")] = (0, POLICIES + emptied, "")
+    runner.table[(CMD, "--list-all-policies")] = (0, POLICIES + OURS[len(POLICIES):].split("\trule")[0], "")
     assert HostFirewall(be, RULES, Options(state="absent"), check_mode=False).run()["changed"] is False
 
 
