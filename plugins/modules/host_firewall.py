@@ -26,16 +26,12 @@ description:
     ufw with default deny in and out, firewalld zones with target DROP (our policy is evaluated before zones)."
   - C(out) rules are applied only where the backend filters outbound traffic (detected); elsewhere they are
     reported in RV(not_applied).
-  - "Live and boot-time state agree after a run: firewalld runtime and permanent policy files; ufw's own files;
+  - "Live and boot-time state agree after a run: firewalld permanent files plus one reload; ufw's own files;
     nftables in a marked block at the end of O(nftables_conf); iptables in O(iptables_rules_v4) and
     O(iptables_rules_v6), edited in place. Files are written atomically and keep their foreign bytes."
-  - Atomic, and no reload of the whole firewall. nftables and iptables change live state with one C(nft -f) or
-    C(iptables-restore --noflush) transaction (per address family for iptables, the first put back if the second
-    fails). ufw loads its rule files into its user chains with one C(iptables-restore --noflush) per family, as ufw
-    does after a rule change. firewalld sets the rich rules of the collection's policies at runtime (one D-Bus
-    call per policy, through C(busctl)) and writes their permanent files; firewalld cannot create a policy at
-    runtime, so only the first call on a host (or one without C(busctl)) writes the files, checks them and reloads.
-    Any failure puts the old rules and files back.
+  - Atomic. nftables and iptables change live state with one C(nft -f) or C(iptables-restore --noflush)
+    transaction (per address family for iptables, the first put back if the second fails); firewalld writes
+    its permanent files, checks them and reloads; ufw is rolled back from a copy of its files and C(ufw reload).
   - Never takes away access the host had. By default (O(restrict=sum_ports)) a planned port only gets accepts for
     its peers, and who could reach it before still can. Only the ports in O(restrict_ports) (SUM's own listening ports
     on a SUM server, which the P(hpsum.ports.sum_firewall#role) role passes) also drop new connections from other
@@ -155,13 +151,8 @@ notes:
   - Test hook, for the collection's own tests only. With E(HPSUM_PORTS_TEST_FAIL=after_first_step) in the
     module's environment the apply fails after its first step; with V(bad_rule) the live transaction carries
     a rule the backend rejects. Both prove the rollback.
-  - With firewalld, O(state=absent) empties the policies C(hpsum_ports_in)/C(hpsum_ports_out) and keeps them
-    (runtime and permanent; an empty policy with target C(CONTINUE) decides nothing), so that the next call needs
-    no reload. To remove them too, C(firewall-cmd --permanent --delete-policy hpsum_ports_in) (and C(_out)) and
-    C(firewall-cmd --reload).
-  - With firewalld, the first call on a host (the one that creates the policies with a reload) refuses to change
-    anything when zones or policies other than its own differ between runtime and permanent configuration,
-    because the reload would drop those changes. Later calls do not reload, so runtime-only changes stay.
+  - With firewalld, the module refuses to change anything when zones or policies other than its own differ
+    between runtime and permanent configuration, because the reload it needs would drop those changes.
 extends_documentation_fragment:
   - hpsum.ports.plan_rules
 seealso:

@@ -35,71 +35,14 @@ VIEWS = {
                                "-printf '%M %u %g %P\\n' 2>/dev/null | sort",
 }
 SEPARATOR = "\n@@@@ hpsum.ports view @@@@\n"
-# state=absent keeps the collection's firewalld policies, empty, so that the next window needs no reload
-# (docs/roles/sum_firewall.md). Deleting them (their files, then a reload; firewall-cmd --delete-policy would
-# keep a .old copy), after checking that they are empty at runtime and in their files, gives back the host as it was.
-DELETE_EMPTY_POLICIES = """set -e
-command -v firewall-cmd >/dev/null && firewall-cmd --state >/dev/null 2>&1 || exit 0
-gone=0
-for p in hpsum_ports_in hpsum_ports_out; do
-  file=/etc/firewalld/policies/$p.xml
-  runtime=$(firewall-cmd --get-policies | tr ' ' '\\n' | grep -x "$p" || true)
-  [ -n "$runtime" ] || [ -e "$file" ] || continue
-  rules="$(firewall-cmd --policy "$p" --list-rich-rules 2>/dev/null || true)$(grep '<rule' "$file" 2>/dev/null || true)"
-  if [ -n "$rules" ]; then echo "policy $p is not empty: $rules" >&2; exit 3; fi
-  rm -f "$file"
-  gone=1
-done
-[ "$gone" = 0 ] || firewall-cmd --reload >/dev/null
-"""
-
-
-def _same_verdict_sorted(text: str, inside: t.Callable[[str], bool], verdict: t.Callable[[str], str]) -> str:
-    """Sort each run of consecutive lines with the same verdict inside the blocks ``inside`` selects."""
-    out = []  # type: t.List[str]
-    run = []  # type: t.List[str]
-    selected = False
-    for line in text.splitlines(True):
-        if (line.strip() and not line[0].isspace()) or line.startswith("\tchain "):
-            selected = inside(line)  # a policy's header line in the listing, a chain in the ruleset
-        rule = selected and line.startswith("\t") and not line.startswith("\tchain") and line.strip() != "}"
-        if run and (not rule or verdict(line) != verdict(run[0])):
-            out.extend(sorted(run))
-            run = []
-        if rule:
-            run.append(line)
-        else:
-            out.append(line)
-    return "".join(out + sorted(run))
-
-
-def normalized(views: t.Dict[str, str]) -> t.Dict[str, str]:
-    """firewalld adds the rules of one priority to a policy in an order it does not let the caller choose (the
-    rules the module sets at runtime in one call); in the collection's policies the rules of one priority share
-    their verdict, so their order means nothing: sort them in both views of the policies."""
-    views = dict(views)
-    views["firewall-cmd --list-all-policies"] = _same_verdict_sorted(
-        views["firewall-cmd --list-all-policies"], lambda line: line.startswith("hpsum_ports_"),
-        lambda line: line.split('priority="')[1].split('"')[0] if 'priority="' in line else "")
-    views["nft list ruleset"] = _same_verdict_sorted(
-        views["nft list ruleset"], lambda line: "_policy_hpsum_ports_" in line,
-        lambda line: line.split()[-1] if line.split() else "")
-    return views
 
 
 def state(host: str, lab: labutil.LabInfo) -> t.Dict[str, str]:
-    """Every firewall view and boot file of a lab host, as text (see ``normalized``)."""
+    """Every firewall view and boot file of a lab host, as text."""
     script = ("echo '%s';" % SEPARATOR.strip()).join("%s;" % cmd for cmd in VIEWS.values())
     out = labutil.host_exec(host, ["sh", "-c", script], lab=lab, check=True).stdout
     parts = out.split(SEPARATOR.strip() + "\n")
-    return normalized(dict(zip(VIEWS, parts)))
-
-
-def closed_state(host: str, lab: labutil.LabInfo) -> t.Dict[str, str]:
-    """The state after a close, for comparing with the one before the open: the collection's firewalld
-    policies must be empty, and are deleted (with one reload) before the views are read."""
-    labutil.host_exec(host, ["sh", "-c", DELETE_EMPTY_POLICIES], lab=lab, check=True, timeout=300)
-    return state(host, lab)
+    return dict(zip(VIEWS, parts))
 
 
 def differences(before: t.Mapping[str, str], after: t.Mapping[str, str]) -> t.List[str]:

@@ -34,12 +34,11 @@ EXTRA = {"sum_config_ini_path": SCRATCH + "/hpsum.ini", "sum_config_create": Tru
 RUNNER_FILES = ("stdout", "job_events", "status", "rc", "command")
 
 
-def _states(lab: labutil.LabInfo, closed: bool = False) -> t.Dict[str, t.Dict[str, str]]:
-    """Every Linux host's whole firewall state, read from all of them at once (after a close: closed_state)."""
+def _states(lab: labutil.LabInfo) -> t.Dict[str, t.Dict[str, str]]:
+    """Every Linux host's whole firewall state, read from all of them at once."""
     hosts = firewall_state.linux_hosts(lab)
-    read = firewall_state.closed_state if closed else firewall_state.state
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(hosts)) as pool:
-        return dict(zip(hosts, pool.map(lambda host: read(host, lab), hosts)))
+        return dict(zip(hosts, pool.map(lambda host: firewall_state.state(host, lab), hosts)))
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +71,7 @@ def awx(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[t.Dict[str, t.An
         out["sliced_close"], out["sliced_close_wall"] = awx_job.run_parallel(
             [(job, "close", "close.yml", None, "") for job in slices])
         closed = all(run.rc == 0 for run in out["sliced_close"])
-        out["after_close"] = _states(lab, closed=True)
+        out["after_close"] = _states(lab)
         print("\nunsliced: site.yml %.1f s, close.yml %.1f s; %d slices at once: site.yml (no validation) %.1f s "
               "(slices %s), close.yml %.1f s (slices %s); validate.yml refused in a slice in %.1f s"
               % (out["full_site"].seconds, out["full_close"].seconds, SLICES, out["sliced_site_wall"],

@@ -140,7 +140,7 @@ def test_absent_restores_byte_for_byte(lab: labutil.LabInfo, nodes: t.List[str],
     runs = [apply(lab, nodes, check=check, fw_state="absent") for check in (True, False, True, False)]
     for host in nodes:
         assert [r.result(host, TASK)["changed"] for r in runs] == [True, True, False, False], host
-        assert fw.differences(applied["before"][host], fw.closed_state(host, lab)) == [], host
+        assert fw.differences(applied["before"][host], fw.state(host, lab)) == [], host
 
 
 def test_a_drop_covers_only_the_families_with_peers(lab: labutil.LabInfo, nodes: t.List[str],

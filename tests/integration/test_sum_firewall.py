@@ -165,7 +165,7 @@ def test_close_restores_every_host_byte_for_byte(lab: labutil.LabInfo, opened: t
         changed = [r.result(host, TASK)["changed"] for r in runs]
         assert changed == [True, True, False, False], (host, changed)
     for host in opened["hosts"]:
-        after = fw.closed_state(host, lab)
+        after = fw.state(host, lab)
         assert fw.differences(opened["before"][host], after) == [], host
 
 

@@ -86,11 +86,11 @@ def test_window_closes_itself_after_a_restart(lab: labutil.LabInfo) -> None:
             pending = [h for h in pending if schedule(h, lab) != ""]
         assert pending == [], "still scheduled after the deadline: %s" % pending
         for host in hosts:
-            assert fw.differences(before[host], fw.closed_state(host, lab)) == [], host
+            assert fw.differences(before[host], fw.state(host, lab)) == [], host
             log = labutil.host_exec(host, ["journalctl", "-u", "hpsum-ports-expire.service", "-o", "cat"], lab=lab)
             assert '"changed": true' in log.stdout, (host, log.stdout[-2000:])
     finally:
         labutil.run_playbook("playbooks/close.yml", lab.inventory)
     # close.yml after the deadline finds nothing left to remove
     for host in hosts:
-        assert fw.differences(before[host], fw.closed_state(host, lab)) == [], host
+        assert fw.differences(before[host], fw.state(host, lab)) == [], host

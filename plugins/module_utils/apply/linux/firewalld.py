@@ -2,39 +2,24 @@
 # Copyright: hpsum.ports contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""firewalld backend: two policies of our own, changed at runtime over D-Bus and in their permanent XML, no reload.
+"""firewalld backend: two policies of our own, written as permanent XML, then one reload.
 
 Rich rules have no comment, so the tag is the policy itself: ``hpsum_ports_in``
 (ingress ANY, egress HOST) and ``hpsum_ports_out`` (HOST -> ANY, only where a policy
 filters the host's outbound traffic). Policies with a negative priority are evaluated
 before any zone, so the accepts work in a zone whose target is DROP, and no zone is
-touched.
-
-When our policies exist at runtime (every call but the first on a host), a change is one
-D-Bus ``setPolicySettings`` per changed policy (through ``busctl``: firewalld checks the
-whole rule list first, then changes only the rules that differ, in its own transactions)
-and one atomic write of its permanent file (firewalld's file watcher updates its view of
-the permanent configuration). No reload, so runtime-only changes of zones and other
-policies stay. What firewalld then has at runtime is read back; a failure sets the old rule
-list again and puts the old files back. ``state=absent`` empties our policies and keeps
-them (runtime and permanent): an empty policy with target CONTINUE decides nothing, and the
-next call needs no reload.
-
-firewalld cannot create a policy at runtime, so the first call on a host (or one whose
-policies were edited by hand, or without ``busctl``) writes the files, runs
-``--check-config`` and one ``--reload`` (a transaction of firewalld's), reads back what
-it loaded, and puts back the files (and reloads) on failure. A reload drops runtime-only
-changes, so that path refuses to run when the runtime differs from the permanent
+touched. The change is one atomic file write per policy, ``--check-config`` and one
+``--reload`` (firewalld applies a reload as one transaction); a failure puts the files
+back (and reloads when the first reload had happened). A reload drops runtime-only
+changes, so the module refuses to run when the runtime differs from the permanent
 configuration outside our policies.
 """
-
 
 from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
 import ipaddress
-import json
 import re
 import typing as t
 from xml.sax.saxutils import quoteattr
@@ -59,12 +44,6 @@ RULE_PRIORITY = {"mgmt": -3, "accept": -2, "reply": -2, "drop": -1}
 KIND_BY_PRIORITY = {-3: "mgmt", -2: "accept", -1: "drop"}
 DEFAULT_DIR = "/etc/firewalld/policies"
 _RICH = re.compile(r'(\w+)(?:="([^"]*)")?')
-# firewalld's runtime D-Bus interface for policies (firewalld.dbus(5)): bus name, object, interface.
-DBUS_POLICY = ("org.fedoraproject.FirewallD1", "/org/fedoraproject/FirewallD1", "org.fedoraproject.FirewallD1.policy")
-# What our policy looks like at runtime in ``--list-all-policies``; any other field must be empty.
-EMPTY_FIELDS = ("services", "ports", "protocols", "forward-ports", "source-ports", "icmp-blocks")
-# The test hook's rule for the runtime path: a port firewalld refuses while it checks the rule list.
-BAD_RICH_RULE = 'rule family="ipv4" port port="99999" protocol="tcp" accept'
 
 
 def rich_rule_xml(entry: Entry) -> str:
@@ -81,36 +60,6 @@ def rich_rule_xml(entry: Entry) -> str:
     return "  <rule%s>%s</rule>\n" % (attrs, inner)
 
 
-def rich_rule_text(entry: Entry) -> str:
-    """The same rule as ``rich_rule_xml``, in the rich-rule language of firewall-cmd and D-Bus."""
-    text = "rule"
-    if entry.family:
-        text += ' family="ipv%d"' % entry.family
-    text += ' priority="%d"' % RULE_PRIORITY[entry.kind]
-    if entry.net and not entry.whole_family:
-        text += ' %s address="%s"' % ("source" if entry.address_side == "src" else "destination", entry.net)
-    return text + ' port port="%d" protocol="%s" %s' % (entry.port, entry.protocol, entry.verdict)
-
-
-def runtime_ready(fields: t.Optional[t.Mapping[str, str]], hook: str) -> bool:
-    """Whether a policy listed at runtime is ours as we write it, so that only its rich rules need to change."""
-    if fields is None:
-        return False
-    ingress, egress = ZONES[hook]
-    return (fields.get("priority") == str(POLICY_PRIORITY) and fields.get("target") == "CONTINUE"
-            and fields.get("ingress-zones") == ingress and fields.get("egress-zones") == egress
-            and fields.get("masquerade", "no") == "no" and not any(fields.get(key) for key in EMPTY_FIELDS))
-
-
-def parse_settings(text: str) -> t.List[str]:
-    """``busctl --json=short call ... getPolicySettings`` -> the policy's rich rules."""
-    try:
-        settings = json.loads(text)["data"][0]
-        return list(settings.get("rich_rules", {}).get("data", []))
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as error:
-        raise SumPortsError("firewalld: unexpected getPolicySettings reply: %r" % text[:200]) from error
-
-
 def policy_xml(hook: str, entries: t.Sequence[Entry], bad_rule: bool = False) -> bytes:
     """The whole permanent file of one of our policies."""
     ingress, egress = ZONES[hook]
@@ -123,7 +72,7 @@ def policy_xml(hook: str, entries: t.Sequence[Entry], bad_rule: bool = False) ->
         '<?xml version="1.0" encoding="utf-8"?>\n'
         '<policy priority="%d" target="CONTINUE">\n'
         "  <short>%s</short>\n"
-        "  <description>SUM ports opened by %s host_firewall; state=absent empties it.</description>\n"
+        "  <description>SUM ports opened by %s host_firewall; removed by state=absent.</description>\n"
         '  <ingress-zone name="%s"/>\n'
         '  <egress-zone name="%s"/>\n'
         "%s"
@@ -237,15 +186,14 @@ class FirewalldBackend(Backend):
         return Snapshot(lines, outbound, files, listing=listing)
 
     def target(self, snapshot: Snapshot, entries: t.Sequence[Entry]) -> Target:
-        """Our policies' lines and files; a policy without entries is kept empty when it exists, else not made."""
-        policies = parse_policies(snapshot.extra["listing"])
+        """Our policies' lines and files (a policy without entries has no file)."""
         lines = []
         files = {}
         for hook, name in POLICIES.items():
             chosen = [e for e in entries if e.hook == hook and e.kind != "lo"]
             if hook == "output" and not snapshot.outbound_filtered:
                 chosen = []
-            if chosen or name in policies or snapshot.files.get(self.path(hook)) is not None:
+            if chosen:
                 lines.append("policy %s" % name)
                 lines.extend(sorted("policy %s: %s" % (name, e.key) for e in chosen))
                 files[self.path(hook)] = policy_xml(hook, chosen)
@@ -269,81 +217,15 @@ class FirewalldBackend(Backend):
                 found.extend(sorted(set(runtime) ^ set(permanent)))
         return found
 
-    def wanted(self, target: Target, hook: str) -> t.List[Entry]:
-        """The entries of one of our policies in the target."""
-        return [e for e in target.extra["entries"]
-                if e.hook == hook and e.kind != "lo" and "policy %s: %s" % (POLICIES[hook], e.key) in target.lines]
-
     def apply(self, snapshot: Snapshot, target: Target, hook: FailHook) -> None:
-        """Without a reload when our policies exist at runtime; else write the files and reload."""
-        policies = parse_policies(snapshot.extra["listing"])
-        needed = [h for h in POLICIES if target.files[self.path(h)] is not None]
-        if self.runner.which("busctl") and all(runtime_ready(policies.get(POLICIES[h]), h) for h in needed):
-            self.apply_runtime(snapshot, target, hook, policies)
-        else:
-            self.apply_reload(snapshot, target, hook)
-
-    def set_rules(self, name: str, rules: t.Sequence[str], check: bool = True) -> None:
-        """One D-Bus setPolicySettings of a policy's rich rules at runtime (firewalld checks them all first)."""
-        self.runner.run([self.command("busctl"), "call", DBUS_POLICY[0], DBUS_POLICY[1], DBUS_POLICY[2],
-                         "setPolicySettings", "sa{sv}", name, "1", "rich_rules", "as", str(len(rules))] + list(rules),
-                        check=check)
-
-    def runtime_rules(self, name: str) -> t.List[str]:
-        """The rich rules of a policy at runtime, as firewalld has them."""
-        _rc, out, _err = self.runner.run([self.command("busctl"), "--json=short", "call", DBUS_POLICY[0],
-                                          DBUS_POLICY[1], DBUS_POLICY[2], "getPolicySettings", "s", name])
-        return parse_settings(out)
-
-    def apply_runtime(self, snapshot: Snapshot, target: Target, hook: FailHook,
-                      policies: t.Mapping[str, t.Mapping[str, str]]) -> None:
-        """Set each changed policy's rich rules at runtime, write its permanent file, read back; undo on failure."""
-        changes = []  # (hook, name, old rules, new rules) of the policies whose runtime rules change
-        for side, name in POLICIES.items():
-            if target.files[self.path(side)] is None:
-                continue
-            old = [rule.strip() for rule in policies[name]["rich"].splitlines() if rule.strip()]
-            new = [rich_rule_text(e) for e in self.wanted(target, side)]
-            mine = sorted(line for line in target.lines if line.startswith("policy %s: " % name))
-            if sorted(line for line in snapshot.lines if line.startswith("policy %s: " % name)) != mine:
-                changes.append((side, name, old, new))
-        if hook.bad_rule and changes:
-            changes[0] = changes[0][:3] + (changes[0][3] + [BAD_RICH_RULE],)
-        done = []  # type: t.List[t.Tuple[str, t.List[str]]]
-        written = []  # type: t.List[str]
-        try:
-            for _side, name, old, new in changes:
-                self.set_rules(name, new)
-                done.append((name, old))
-                hook.step_done("set the rich rules of %s" % name)
-            for path, content in sorted(target.files.items()):
-                if snapshot.files.get(path) != content:
-                    written.append(path)
-                    self.runner.write(path, content)
-            for side, name, _old, _new in changes:
-                loaded = sorted("policy %s: %s" % (name, parse_rich_rule(rule, side) or "<foreign: %s>" % rule)
-                                for rule in self.runtime_rules(name))
-                mine = sorted(line for line in target.lines if line.startswith("policy %s: " % name))
-                if loaded != mine:
-                    raise SumPortsError("firewalld has other rules than set in %s: %s"
-                                        % (name, "; ".join(sorted(set(loaded) ^ set(mine))[:5])), loaded=loaded)
-        except Exception:
-            for name, old in reversed(done):
-                self.set_rules(name, old, check=False)
-            for path in written:
-                self.runner.write(path, snapshot.files.get(path))
-            raise
-
-    def apply_reload(self, snapshot: Snapshot, target: Target, hook: FailHook) -> None:
         """Write our policy files, check the config, reload; undo the files on any failure."""
         cmd = self._cmd()
         drift = self.drift(snapshot.extra["listing"])
         if drift:
             raise SumPortsError(
-                "firewalld: the runtime configuration differs from the permanent one (%s); our policies do not exist "
-                "at runtime yet and the reload that creates them would drop those runtime-only changes, so nothing "
-                "was changed. Make them permanent (firewall-cmd --runtime-to-permanent) or reload first."
-                % "; ".join(drift[:5]), drift=drift)
+                "firewalld: the runtime configuration differs from the permanent one (%s); a reload would drop "
+                "those runtime-only changes, so nothing was changed. Make them permanent "
+                "(firewall-cmd --runtime-to-permanent) or reload first." % "; ".join(drift[:5]), drift=drift)
         reloaded = False
         try:
             for path, content in sorted(target.files.items()):
