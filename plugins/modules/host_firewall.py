@@ -31,7 +31,9 @@ description:
     O(iptables_rules_v6), edited in place. Files are written atomically and keep their foreign bytes."
   - Atomic. nftables and iptables change live state with one C(nft -f) or C(iptables-restore --noflush)
     transaction (per address family for iptables, the first put back if the second fails); firewalld writes
-    its permanent files, checks them and reloads; ufw is rolled back from a copy of its files and C(ufw reload).
+    its permanent files, checks them and reloads; ufw loads its changed user files into its user chains with
+    one C(iptables-restore --noflush) per family and writes them after both loaded, the old ones loaded back on
+    failure.
   - Never takes away access the host had. By default (O(restrict=sum_ports)) a planned port only gets accepts for
     its peers, and who could reach it before still can. Only the ports in O(restrict_ports) (SUM's own listening ports
     on a SUM server, which the P(hpsum.ports.sum_firewall#role) role passes) also drop new connections from other
