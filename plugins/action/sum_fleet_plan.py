@@ -10,8 +10,6 @@ __metaclass__ = type
 
 import typing as t
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.facts_spec import (
     FLEET_ARGUMENT_SPEC,
@@ -19,6 +17,7 @@ from ansible_collections.hpsum.ports.plugins.module_utils.plan.facts_spec import
     FLEET_REQUIRED_ONE_OF,
 )
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import check_plan
+from ansible_collections.hpsum.ports.plugins.plugin_utils.controller_action import ControllerAction
 from ansible_collections.hpsum.ports.plugins.plugin_utils.fleet_plan import (
     INVENTORY_PLANNED,
     fleet_settings,
@@ -27,18 +26,11 @@ from ansible_collections.hpsum.ports.plugins.plugin_utils.fleet_plan import (
 )
 
 
-class ActionModule(ActionBase):
+class ActionModule(ControllerAction):
     """O(hosts): plan them in one pass, return RV(plans); O(plan): publish one as ``ansible_facts.sum_ports``."""
 
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
-
-    def run(self, tmp: t.Any = None, task_vars: t.Optional[t.Dict[str, t.Any]] = None) -> t.Dict[str, t.Any]:
+    def run_on_controller(self, result: t.Dict[str, t.Any], task_vars: t.Dict[str, t.Any]) -> t.Dict[str, t.Any]:
         """Run on the controller; nothing changes anywhere, so check mode is the same run."""
-        result = super().run(tmp, task_vars)
-        task_vars = task_vars or {}
         _validation, args = self.validate_argument_spec(argument_spec=FLEET_ARGUMENT_SPEC,
                                                         required_one_of=FLEET_REQUIRED_ONE_OF,
                                                         mutually_exclusive=FLEET_MUTUALLY_EXCLUSIVE)

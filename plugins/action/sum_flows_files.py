@@ -12,11 +12,10 @@ import os
 import shutil
 import typing as t
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.hpsum.ports.plugins.module_utils.common._io import diff_text, read_file, write_file_atomic
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.facts_spec import FLOWS_FILES_ARGUMENT_SPEC
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.flows import export_files
+from ansible_collections.hpsum.ports.plugins.plugin_utils.controller_action import ControllerAction
 from ansible_collections.hpsum.ports.plugins.plugin_utils.fleet_plan import plans_of
 
 FILE_MODE = 0o644
@@ -47,18 +46,11 @@ class _ControllerFiles:
                 os.unlink(path)
 
 
-class ActionModule(ActionBase):
+class ActionModule(ControllerAction):
     """Write flows.csv, change-request.csv, flows.md, flows.mmd and manual-steps.txt where their text changed."""
 
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
-
-    def run(self, tmp: t.Any = None, task_vars: t.Optional[t.Dict[str, t.Any]] = None) -> t.Dict[str, t.Any]:
+    def run_on_controller(self, result: t.Dict[str, t.Any], task_vars: t.Dict[str, t.Any]) -> t.Dict[str, t.Any]:
         """Render once, compare each file's bytes, write the ones that differ (none in check mode)."""
-        result = super().run(tmp, task_vars)
-        task_vars = task_vars or {}
         _validation, args = self.validate_argument_spec(argument_spec=FLOWS_FILES_ARGUMENT_SPEC)
         dest = os.path.abspath(args["dest"])
         plans, group_names = plans_of(task_vars["hostvars"], args["hosts"], args["inventory_plans"])

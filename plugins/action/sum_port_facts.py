@@ -10,7 +10,6 @@ __metaclass__ = type
 
 import typing as t
 
-from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
@@ -21,6 +20,7 @@ from ansible_collections.hpsum.ports.plugins.module_utils.plan.facts_spec import
     REQUIRED_IF,
 )
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.plan import build_plan, check_plan
+from ansible_collections.hpsum.ports.plugins.plugin_utils.controller_action import ControllerAction
 from ansible_collections.hpsum.ports.plugins.plugin_utils.fleet_plan import (
     INVENTORY_PLANNED,
     fleet_settings,
@@ -31,18 +31,11 @@ from ansible_collections.hpsum.ports.plugins.plugin_utils.fleet_plan import (
 display = Display()
 
 
-class ActionModule(ActionBase):
+class ActionModule(ControllerAction):
     """Validate the options, build the plan, return it as ``ansible_facts.sum_ports``."""
 
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
-
-    def run(self, tmp: t.Any = None, task_vars: t.Optional[t.Dict[str, t.Any]] = None) -> t.Dict[str, t.Any]:
+    def run_on_controller(self, result: t.Dict[str, t.Any], task_vars: t.Dict[str, t.Any]) -> t.Dict[str, t.Any]:
         """Run on the controller; the plan is the same in check mode, so nothing differs there."""
-        result = super().run(tmp, task_vars)
-        task_vars = task_vars or {}
         validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF,
                                                        required_by=REQUIRED_BY,
                                                        mutually_exclusive=MUTUALLY_EXCLUSIVE)

@@ -31,24 +31,21 @@ author:
   - hpsum.ports maintainers (@hpsum)
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
+    description: Check mode plans and publishes the same; nothing is changed in either mode.
     support: full
-    details: Nothing is changed in either mode; the plans are the same.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    description: Planning changes nothing, so no diff is shown.
     support: none
   facts:
-    description: Action returns an C(ansible_facts) dictionary that will update existing host facts.
+    description: With O(plan), the plan is set as the task host's C(ansible_facts.sum_ports).
     support: partial
     details: With O(plan) only.
   action:
-    description:
-      - Indicates this has a corresponding action plugin so some parts of the options can be executed on the
-        controller.
+    description: An action plugin of the same name plans the fleet on the controller.
     support: full
-    details: Computed entirely on the controller by the action plugin.
+    details: One call plans every host of O(hosts); no host is contacted.
   platform:
-    description: Target OS/families that can be operated against.
+    description: Any target; nothing runs on it.
     support: full
     platforms: all
 options:
@@ -68,32 +65,13 @@ options:
   sum_version:
     description: SUM version C(X.Y.Z), as for M(hpsum.ports.sum_port_facts).
     type: str
-  phases:
-    description: The phases to plan for.
-    type: list
-    elements: str
-    choices: [inventory, deployment]
-    default: [inventory, deployment]
-  http_port:
-    description: SUM's HTTP port. Must differ from O(https_port).
-    type: int
-    default: 63001
-  https_port:
-    description: SUM's HTTPS port.
-    type: int
-    default: 63002
-  ftp_port:
-    description: SUM's FTP port. Omitted means FTP is disabled, the default.
-    type: int
   browser_sources:
     description: Addresses or networks (CIDR) allowed to reach the SUM web UI (page rule 4), for the SUM servers.
     type: list
     elements: str
     default: []
-  optional_ports:
-    description: Plan the ports the page prints in parentheses, C((80)), as rules with C(required=false).
-    type: bool
-    default: true
+extends_documentation_fragment:
+  - hpsum.ports.sum_settings
 seealso:
   - module: hpsum.ports.sum_port_facts
   - plugin: hpsum.ports.sum_plan

@@ -26,21 +26,19 @@ author:
   - hpsum.ports maintainers (@hpsum)
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
+    description: Check mode renders and compares the files and writes none of them.
     support: full
     details: Nothing is written; RV(changed_files) and the diff say what a real run would write.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    description: The diff shows each file that changes.
     support: full
     details: One entry per file that changes, its whole text before and after.
   action:
-    description:
-      - Indicates this has a corresponding action plugin so some parts of the options can be executed on the
-        controller.
+    description: An action plugin of the same name renders and writes the files on the controller.
     support: full
     details: Runs entirely on the controller, whatever the host the task runs for.
   platform:
-    description: Target OS/families that can be operated against.
+    description: The controller's file system; nothing runs on the task's host.
     support: full
     platforms: posix
 options:

@@ -35,23 +35,20 @@ author:
   - hpsum.ports maintainers (@hpsum)
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
+    description: Check mode computes the same plan; nothing is changed in either mode.
     support: full
-    details: Nothing is changed in either mode; the facts are the same.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    description: Nothing is changed, so there is nothing to diff.
     support: none
   facts:
-    description: Action returns an C(ansible_facts) dictionary that will update existing host facts.
+    description: The host's plan is returned as C(ansible_facts.sum_ports).
     support: full
   action:
-    description:
-      - Indicates this has a corresponding action plugin so some parts of the options can be executed on the
-        controller.
+    description: An action plugin of the same name computes the plan on the controller.
     support: full
     details: Computed entirely on the controller by the action plugin.
   platform:
-    description: Target OS/families that can be operated against.
+    description: Any target; nothing runs on it.
     support: full
     platforms: all
 options:
@@ -108,23 +105,6 @@ options:
       - C(<= 7.2.1) and C(7.3.0) to C(7.x) pick the "from target" column of the 7.x page; C(>= 8.0.0) picks the
         SUM 8 page. Versions between 7.2.1 and 7.3.0 are not on the page and are rejected.
     type: str
-  phases:
-    description: The phases to plan for.
-    type: list
-    elements: str
-    choices: [inventory, deployment]
-    default: [inventory, deployment]
-  http_port:
-    description: SUM's HTTP port (C(/port), C(port=) in hpsum.ini). Must differ from O(https_port).
-    type: int
-    default: 63001
-  https_port:
-    description: SUM's HTTPS port (C(/ssl_port), C(ssl_port=) in hpsum.ini).
-    type: int
-    default: 63002
-  ftp_port:
-    description: SUM's FTP port (C(/ftp_port)). Omitted means FTP is disabled, the default.
-    type: int
   peers:
     description:
       - For a node, the addresses of its SUM server(s) (a list of IP addresses).
@@ -145,12 +125,6 @@ options:
     type: list
     elements: str
     default: []
-  optional_ports:
-    description:
-      - Plan the ports the page prints in parentheses, C((80)), as rules with C(required=false).
-      - VMware's HTTPS callback (rule 7) is always planned, as not required.
-    type: bool
-    default: true
   addresses:
     description: This host's own SUM address(es), production first; passed through to the facts.
     type: list
@@ -161,6 +135,8 @@ options:
     type: list
     elements: str
     default: []
+extends_documentation_fragment:
+  - hpsum.ports.sum_settings
 seealso:
   - name: The port matrix
     description: The table and rules this plugin implements (docs/port-matrix.md, generated from the data).
