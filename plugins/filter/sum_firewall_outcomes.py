@@ -11,12 +11,21 @@ __metaclass__ = type
 import typing as t
 
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.window import outcomes
+from ansible_collections.hpsum.ports.plugins.plugin_utils.fleet_plan import plan_of
+
+RESULT = "__sum_firewall_result"
 
 
 def sum_firewall_outcomes(hosts_all: t.Sequence[str], hostvars: t.Any, play_hosts: t.Sequence[str],
-                          check_mode: bool = False) -> t.List[str]:
-    """Lines: a header, then each state with its hosts."""
-    return outcomes(list(hosts_all), hostvars, list(play_hosts), bool(check_mode))
+                          check_mode: bool = False, state: str = "present") -> t.List[str]:
+    """Lines: a header, then each state with its hosts, each deadline and each set of rules not applied."""
+    kinds, results = {}, {}
+    for host in play_hosts:
+        hvars = hostvars[host]
+        plan = plan_of(hvars)
+        kinds[host] = str(plan.get("firewall") or "none") if plan else "none"
+        results[host] = hvars.get(RESULT)
+    return outcomes(list(hosts_all), kinds, results, list(play_hosts), state != "absent", bool(check_mode))
 
 
 class FilterModule:

@@ -55,6 +55,11 @@ def plan_hosts(task_vars: t.Mapping[str, t.Any], settings: t.Mapping[str, t.Any]
     return plan_fleet(CachedHostVars(task_vars["hostvars"]), task_vars["groups"], settings, hosts)
 
 
+def plan_of(hvars: t.Mapping[str, t.Any]) -> t.Optional[t.Mapping[str, t.Any]]:
+    """A host's plan from its variables: its facts (the sum_plan role), else its inventory variable (the plugin)."""
+    return (hvars.get("ansible_facts") or {}).get("sum_ports") or hvars.get("sum_ports") or None
+
+
 def plans_of(hostvars: t.Any, hosts: t.Sequence[str],
              inventory_plans: bool = False) -> t.Tuple[t.Dict[str, t.Any], t.Dict[str, t.List[str]]]:
     """The plans of ``hosts`` that have one and their groups: the facts, or the inventory's own (sum_plan plugin)."""
@@ -73,7 +78,7 @@ def plans_of(hostvars: t.Any, hosts: t.Sequence[str],
         return plans, group_names
     for host in hosts:
         hvars = hostvars[host]
-        plan = (hvars.get("ansible_facts") or {}).get("sum_ports") or hvars.get("sum_ports")
+        plan = plan_of(hvars)
         if plan:
             plans[host] = plan
             group_names[host] = list(hvars.get("group_names") or [])

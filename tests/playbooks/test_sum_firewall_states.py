@@ -49,6 +49,20 @@ def test_a_host_that_should_have_been_opened_but_was_skipped_fails(tmp_path: pat
     assert "failed (1): win1" in summary and "not ours to change (1): ilo1" in summary
 
 
+def test_the_option_1_0_0_had_is_refused_before_anything_changes(tmp_path: pathlib.Path) -> None:
+    res = run(tmp_path, "True", "hpux1,ilo1,bystander", "-e", "sum_firewall_restrict_to_peers=true")
+    assert res.rc == 2, res.explain()
+    started = task(res, "hpsum.ports.sum_firewall : Start with no result, and refuse the 1.0.0 option that this "
+                        "version replaced")
+    assert sorted(started) == ["bystander", "hpux1", "ilo1"]
+    for result in started.values():
+        assert result["failed"]
+        assert "sum_firewall_restrict_to_peers=true is gone: set sum_firewall_restrict instead" in result["msg"]
+    # nothing after it ran: no manual step was shown, no summary
+    assert not task(res, "hpsum.ports.sum_firewall : HP-UX | Manual step - IPFilter rules to add on the node")
+    assert not task(res, SUMMARY)
+
+
 @pytest.mark.parametrize("inject", ["True", "False"])
 def test_the_inventory_plugin_s_plan_is_the_host_s_plan(tmp_path: pathlib.Path, inject: str) -> None:
     # the plans are inventory variables here (hpsum.ports.sum_plan), not facts: the role uses them as they are

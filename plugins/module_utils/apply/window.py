@@ -95,23 +95,70 @@ def read_record(raw: t.Optional[t.Union[bytes, str]]) -> t.Optional[t.Dict[str, 
     return data if isinstance(data, dict) else {"deadline": None, "first_open": None}
 
 
-def outcomes(hosts_all: t.Sequence[str], hostvars: t.Any, play_hosts: t.Sequence[str],
-             check_mode: bool = False, variable: str = "__sum_firewall_outcome") -> t.List[str]:
-    """One line per state with its hosts; a host that left the play (failed, unreachable) is failed."""
+# The kinds of firewall the sum_firewall role changes itself; a host of one of them ends opened, closed,
+# unchanged or failed. HP-UX is a manual step; any other kind (none: management processors, hosts nobody
+# planned) is not ours to change.
+APPLIED_KINDS = ("linux", "windows", "esxi")
+
+
+def result_detail(kind: str, result: t.Mapping[str, t.Any]) -> str:
+    """What the summary says of a host's firewall: the Linux backend, the ESXi ruleset, Windows Firewall."""
+    if kind == "linux":
+        return str(result.get("backend") or "")
+    if kind == "esxi":
+        return "ESXi ruleset %s" % result.get("ruleset_id", "")
+    return "Windows Firewall"
+
+
+def host_outcome(kind: str, result: t.Optional[t.Mapping[str, t.Any]], present: bool) -> t.Dict[str, t.Any]:
+    """A host's state in the window (one of STATES) with its detail, from its kind of firewall and its result.
+
+    ``result`` is what the role's task for that kind returned in this play ({} when none ran): a result with
+    no ``changed`` means no task applied the host's firewall, so the host is failed.
+    """
+    if kind == "hpux":
+        return {"state": "manual step"}
+    if kind not in APPLIED_KINDS:
+        return {"state": "not ours to change"}
+    result = result or {}
+    if "changed" not in result:
+        return {"state": "failed", "detail": "no outcome: the role's tasks did not run for it"}
+    detail = result_detail(kind, result)
+    if result.get("expires_at"):
+        detail += ", closes at %s" % result["expires_at"]
+    state = ("opened" if present else "closed") if result["changed"] else "unchanged"
+    return {"state": state, "detail": detail, "expires_at": result.get("expires_at"),
+            "not_applied": list(result.get("not_applied") or [])}
+
+
+def outcomes(hosts_all: t.Sequence[str], kinds: t.Mapping[str, str],
+             results: t.Mapping[str, t.Optional[t.Mapping[str, t.Any]]], play_hosts: t.Sequence[str],
+             present: bool = True, check_mode: bool = False) -> t.List[str]:
+    """One line per state with its hosts; a host that left the play (failed, unreachable) is failed.
+
+    Then one line per deadline, and one per set of planned rules a backend could not apply (the reason with
+    the hosts), so that a fleet's summary stays a few lines long.
+    """
     by_state = {}  # type: t.Dict[str, t.List[str]]
     deadlines = {}  # type: t.Dict[str, t.List[str]]
+    unapplied = {}  # type: t.Dict[t.Tuple[str, ...], t.List[str]]
+    in_play = set(play_hosts)
     for host in hosts_all:
-        outcome = (hostvars[host].get(variable) or {}) if host in play_hosts else {}
-        state = outcome.get("state") if host in play_hosts else "failed"
-        if state not in STATES:
-            state = "failed"
-            outcome = {"detail": "no outcome: the role's tasks did not run for it"}
+        if host in in_play:
+            outcome = host_outcome(kinds.get(host) or "none", results.get(host), present)
+        else:
+            outcome = {"state": "failed"}
+        state = outcome["state"]
         by_state.setdefault(state, []).append(host + (" (%s)" % outcome["detail"] if outcome.get("detail") else ""))
         if outcome.get("expires_at") and state != "failed":
             deadlines.setdefault(str(outcome["expires_at"]), []).append(host)
+        if outcome.get("not_applied") and state != "failed":
+            unapplied.setdefault(tuple(outcome["not_applied"]), []).append(host)
     lines = ["check mode: what a real run would do" if check_mode else "the update window, per host"]
     lines.extend("%s (%d): %s" % (state, len(by_state[state]), ", ".join(by_state[state]))
                  for state in STATES if state in by_state)
     lines.extend("the window closes by itself at %s (%d): %s" % (when, len(hosts), ", ".join(hosts))
                  for when, hosts in sorted(deadlines.items()))
+    lines.extend("planned but not applied (%d): %s: %s" % (len(hosts), "; ".join(reasons), ", ".join(hosts))
+                 for reasons, hosts in sorted(unapplied.items()))
     return lines
