@@ -28,13 +28,10 @@ from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.expiry imp
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.firewalld import FirewalldBackend
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.iptables import IptablesBackend
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.nftables import NftablesBackend
-from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.ufw import UfwBackend
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.ufw import USER_CHAIN, UfwBackend
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.window import parse_expires
 from ansible_collections.hpsum.ports.plugins.module_utils.common import checks
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
-
-# The chain ufw loads when it is active: ``ufw status`` says active exactly when iptables has it.
-UFW_CHAIN = re.compile(r"^:ufw-user-input ", re.M)
 
 
 def make_backend(name: str, runner: Runner, params: t.Mapping[str, t.Any]) -> Backend:
@@ -55,8 +52,9 @@ def make_backend(name: str, runner: Runner, params: t.Mapping[str, t.Any]) -> Ba
 
 
 class DetectionReads(Runner):
-    """A runner that keeps what detection read: the first identical command after it (the snapshot's
-    read of the same state) gets that output instead of running again; later ones run."""
+    """A runner that keeps what detection read: an identical read during detection, and the first one
+    after it (the snapshot's read of the same state), get that output instead of running again; later
+    ones run."""
 
     def __init__(self, runner: Runner) -> None:
         super().__init__(runner.module)
@@ -71,8 +69,8 @@ class DetectionReads(Runner):
     def run(self, argv: t.Sequence[str], data: t.Optional[str] = None, check: bool = True) -> t.Tuple[int, str, str]:
         """Run argv, or hand out the kept output of a read (no input) that detection made."""
         key = tuple(argv)
-        if data is None and not self.recording and key in self.kept:
-            rc, out, err = self.kept.pop(key)
+        if data is None and key in self.kept:
+            rc, out, err = self.kept[key] if self.recording else self.kept.pop(key)
             if check and rc != 0:
                 raise CommandError("%s failed (rc=%d): %s" % (" ".join(argv), rc, (err or out).strip()),
                                    cmd=list(argv), rc=rc, stdout=out, stderr=err)
@@ -116,14 +114,14 @@ def _iptables_in_use(save: t.Optional[str]) -> bool:
 def detect(runner: Runner) -> str:
     """The active firewall: firewalld running, ufw active, iptables in use or persisted, else nftables.
 
-    The cheap signs come first, so a host pays only for its own firewall's tool: firewall-cmd runs only
-    when a firewalld process runs, ufw only when iptables holds ufw's chains (what ``ufw status`` reads).
+    The cheap signs come first, so a host pays only for its own firewall's tool: firewalld is asked only
+    when a firewalld process runs; ufw is read from its files and the iptables-save already made.
     """
     programs = runner.programs()
     if (programs is None or "firewalld" in programs) and FirewalldBackend(runner).available():
         return "firewalld"
     save = _filter_table(runner)
-    if (save is None or UFW_CHAIN.search(save)) and UfwBackend(runner).available():
+    if (save is None or USER_CHAIN.search(save)) and UfwBackend(runner).available():
         return "ufw"
     # iptables with rules, or persisted the netfilter-persistent way (an open host has no rules yet).
     if _iptables_in_use(save) or runner.read("/etc/iptables/rules.v4") is not None:

@@ -16,6 +16,11 @@ old file when the IPv6 ones fail, and the files are written only after both load
 failure the old files are loaded again and written back. ufw's before.rules already accept
 loopback and established traffic, so no reply rules are needed; outbound rules are added when
 ufw's default outgoing policy is deny or reject.
+
+The snapshot runs no ufw command (each is a Python start-up): ufw is active when its ufw.conf says
+``ENABLED=yes`` and its user chains are loaded (``iptables-save -t filter``, what ``ufw status``
+checks), and the outgoing default is ``DEFAULT_OUTPUT_POLICY`` of /etc/default/ufw, where ufw itself
+reads it.
 """
 
 
@@ -40,9 +45,13 @@ from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.base impor
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
 
 USER_FILES = {4: "/etc/ufw/user.rules", 6: "/etc/ufw/user6.rules"}
+CONF = "/etc/ufw/ufw.conf"
+DEFAULTS = "/etc/default/ufw"
+# The chain ufw loads when it is active: ``ufw status`` says inactive exactly when iptables lacks it.
+USER_CHAIN = re.compile(r"^:ufw-user-input ", re.M)
+_SETTING = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.M)
 RESTORE = {4: "iptables-restore", 6: "ip6tables-restore"}
 BEGIN, END = "### RULES ###\n", "### END RULES ###\n"
-_DEFAULTS = re.compile(r"^Default:\s*(.*)$", re.M)
 # ufw keeps one rule per match: a "deny from any" would collide with the user's own "allow 22/tcp"
 # (ufw skips it as existing). Two halves of each address space match the same sources and are
 # rules of their own.
@@ -113,20 +122,19 @@ def split_rules(text: str) -> t.Tuple[str, t.List[t.Tuple[t.Optional[str], str]]
     return head, blocks, tail
 
 
-def parse_defaults(text: str) -> t.Dict[str, str]:
-    """``ufw status verbose`` -> {'incoming': 'deny', 'outgoing': 'allow', 'routed': ...}."""
-    match = _DEFAULTS.search(text)
-    out = {}
-    if match:
-        for part in match.group(1).split(","):
-            words = part.strip().split()
-            if len(words) == 2:
-                out[words[1].strip("()")] = words[0]
-    return out
+def parse_settings(content: t.Optional[bytes]) -> t.Dict[str, str]:
+    """A ufw.conf or /etc/default/ufw -> {KEY: lower-case value without quotes}, as ufw reads them."""
+    text = (content or b"").decode("utf-8", "replace")
+    return {key: value.strip().strip("\"'").lower() for key, value in _SETTING.findall(text)}
+
+
+def policy_word(value: str) -> str:
+    """A DEFAULT_*_POLICY value as ``ufw status verbose`` says it: allow, reject or deny."""
+    return {"accept": "allow", "reject": "reject"}.get(value, "deny")
 
 
 class UfwBackend(Backend):
-    """ufw through its rule files and ``ufw reload``."""
+    """ufw through its rule files, its settings files and ``iptables-restore --noflush``."""
 
     name = "ufw"
     stateless_replies = False
@@ -134,23 +142,32 @@ class UfwBackend(Backend):
     def __init__(self, runner: Runner, ipv6: t.Optional[bool] = None) -> None:
         super().__init__(runner)
         self._ipv6 = ipv6
-
-    def _cmd(self) -> str:
-        return self.command("ufw")
+        self._defaults = None  # type: t.Optional[t.Dict[str, str]]
 
     def available(self) -> bool:
-        """ufw status says active (the verbose listing: the one snapshot() reads)."""
-        if not self.runner.which("ufw"):
+        """ufw is installed and active (see active())."""
+        return bool(self.runner.which("ufw")) and self.active()
+
+    def active(self) -> bool:
+        """ENABLED=yes in ufw.conf and ufw's user chains loaded (``ufw status`` without its Python start-up)."""
+        if parse_settings(self.runner.read(CONF)).get("ENABLED") != "yes":
             return False
-        rc, out, _err = self.runner.run([self._cmd(), "status", "verbose"], check=False)
-        return rc == 0 and "Status: active" in out
+        save = self.runner.which("iptables-save")
+        if not save:
+            return False
+        rc, out, _err = self.runner.run([save, "-t", "filter"], check=False)
+        return rc == 0 and bool(USER_CHAIN.search(out))
+
+    def defaults(self) -> t.Dict[str, str]:
+        """/etc/default/ufw's settings (read once)."""
+        if self._defaults is None:
+            self._defaults = parse_settings(self.runner.read(DEFAULTS))
+        return self._defaults
 
     def ipv6(self) -> bool:
         """Whether ufw manages IPv6 too (IPV6=yes in /etc/default/ufw, the default)."""
         if self._ipv6 is None:
-            content = (self.runner.read("/etc/default/ufw") or b"").decode("utf-8", "replace")
-            match = re.search(r"^IPV6=(\S+)", content, re.M)
-            self._ipv6 = (match.group(1).strip("\"'").lower() if match else "yes") == "yes"
+            self._ipv6 = self.defaults().get("IPV6", "yes") == "yes"
         return self._ipv6
 
     def families(self) -> t.List[int]:
@@ -159,8 +176,8 @@ class UfwBackend(Backend):
 
     def snapshot(self) -> Snapshot:
         """Our rules in file order (v4 file, then v6), the outgoing default, both files."""
-        _rc, verbose, _err = self.runner.run([self._cmd(), "status", "verbose"])
-        if "Status: active" not in verbose:
+        self.command("ufw")  # named but not installed: say so
+        if not self.active():
             raise SumPortsError("backend: ufw is not active on this host", option="backend", value="ufw")
         files = {path: self.runner.read(path) for path in USER_FILES.values()}
         lines = []
@@ -170,7 +187,7 @@ class UfwBackend(Backend):
                 raise SumPortsError("ufw: %s is missing" % USER_FILES[family])
             _head, blocks, _tail = split_rules(content.decode("utf-8"))
             lines.extend("v%d: %s" % (family, key) for key, _block in blocks if key)
-        outbound = parse_defaults(verbose).get("outgoing", "allow") in ("deny", "reject")
+        outbound = policy_word(self.defaults().get("DEFAULT_OUTPUT_POLICY", "accept")) in ("deny", "reject")
         return Snapshot(lines, outbound, files)
 
     def target(self, snapshot: Snapshot, entries: t.Sequence[Entry]) -> Target:

@@ -40,7 +40,7 @@ SAVE_LOCKED = """*filter
 -A INPUT -p tcp -m tcp --dport 22 -j ACCEPT
 COMMIT
 """
-VERBOSE = "Status: active\nLogging: on (low)\nDefault: deny (incoming), allow (outgoing), disabled (routed)\n"
+UFW_ENABLED = {"/etc/ufw/ufw.conf": b"ENABLED=yes\n"}
 EVERY_TOOL = ["firewall-cmd", "ufw", "nft", "iptables-save", "ip6tables-save"]
 
 
@@ -65,37 +65,39 @@ def test_firewalld_process_not_running_state_falls_through(replay: t.Any) -> Non
 
 
 def test_unknown_processes_ask_every_tool_as_before(replay: t.Any) -> None:
-    # /proc cannot tell: firewall-cmd is asked; iptables-save cannot tell either: ufw is asked
-    table = {(FWCMD, "--state"): (252, "not running\n", ""), (SAVE4, "-t", "filter"): (1, "", "denied"),
-             (UFW, "status", "verbose"): (0, "Status: inactive\n", "")}
-    runner = replay(table, commands=EVERY_TOOL, programs=None)
+    # /proc cannot tell: firewall-cmd is asked; iptables-save cannot tell either: ufw's files are read
+    table = {(FWCMD, "--state"): (252, "not running\n", ""), (SAVE4, "-t", "filter"): (1, "", "denied")}
+    runner = replay(table, files=UFW_ENABLED, commands=EVERY_TOOL, programs=None)
     assert backends.detect(runner) == "nftables"
-    assert runner.argvs() == [(FWCMD, "--state"), (SAVE4, "-t", "filter"), (UFW, "status", "verbose")]
+    assert runner.argvs() == [(FWCMD, "--state"), (SAVE4, "-t", "filter"), (SAVE4, "-t", "filter")]
 
 
-def test_ufw_chains_ask_ufw(replay: t.Any) -> None:
-    table = {(SAVE4, "-t", "filter"): (0, SAVE_UFW, ""), (UFW, "status", "verbose"): (0, VERBOSE, "")}
-    runner = replay(table, commands=EVERY_TOOL, programs=[])
+def test_ufw_chains_and_enabled_is_ufw(replay: t.Any) -> None:
+    # no ufw command runs: ufw.conf and the chains iptables-save listed say it is active
+    table = {(SAVE4, "-t", "filter"): (0, SAVE_UFW, "")}
+    runner = backends.DetectionReads(replay(table, files=UFW_ENABLED, commands=EVERY_TOOL, programs=[]))
     assert backends.detect(runner) == "ufw"
+    assert runner.inner.argvs() == [(SAVE4, "-t", "filter")]
 
 
 def test_ufw_chains_but_inactive_is_iptables(replay: t.Any) -> None:
-    # ufw's chains loaded while ufw says inactive (ufw disable left them): iptables carries rules
-    table = {(SAVE4, "-t", "filter"): (0, SAVE_UFW, ""), (UFW, "status", "verbose"): (0, "Status: inactive\n", "")}
-    assert backends.detect(replay(table, commands=EVERY_TOOL, programs=[])) == "iptables"
+    # ufw's chains loaded while ufw.conf says disabled (ufw disable left them): iptables carries rules
+    table = {(SAVE4, "-t", "filter"): (0, SAVE_UFW, "")}
+    files = {"/etc/ufw/ufw.conf": b"ENABLED=no\n"}
+    assert backends.detect(replay(table, files=files, commands=EVERY_TOOL, programs=[])) == "iptables"
 
 
 def test_detection_read_serves_the_ufw_snapshot_once(replay: t.Any) -> None:
-    table = {(SAVE4, "-t", "filter"): (0, SAVE_UFW, ""), (UFW, "status", "verbose"): (0, VERBOSE, "")}
+    table = {(SAVE4, "-t", "filter"): (0, SAVE_UFW, "")}
     files = {"/etc/ufw/user.rules": b"*filter\n:ufw-user-input - [0:0]\n### RULES ###\n\n### END RULES ###\nCOMMIT\n",
-             "/etc/default/ufw": b"IPV6=no\n"}
+             "/etc/default/ufw": b"IPV6=no\n", **UFW_ENABLED}
     inner = replay(table, files=files, commands=EVERY_TOOL, programs=[])
     runner = backends.DetectionReads(inner)
     assert backends.detect(runner) == "ufw"
     runner.recording = False
     result = HostFirewall(ufw.UfwBackend(runner), [], Options(state="absent"), check_mode=True).run()
     assert not result["changed"]
-    assert inner.argvs() == [(SAVE4, "-t", "filter"), (UFW, "status", "verbose")]  # each state read once
+    assert inner.argvs() == [(SAVE4, "-t", "filter")]  # the state read once, no ufw command
 
 
 def test_detection_read_serves_the_iptables_snapshot_once(replay: t.Any) -> None:

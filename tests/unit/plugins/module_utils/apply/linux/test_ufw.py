@@ -25,28 +25,23 @@ V4, V6 = "/etc/ufw/user.rules", "/etc/ufw/user6.rules"
 # ufw's files on the lab's locked ufw host (deny in and out, 22/tcp allowed), as ufw wrote them
 USER4 = (FIXTURES / "ufw_user.rules").read_bytes()
 USER6 = (FIXTURES / "ufw_user6.rules").read_bytes()
-VERBOSE_LOCKED = """Status: active
-Logging: on (low)
-Default: deny (incoming), deny (outgoing), disabled (routed)
-New profiles: skip
-
-To                         Action      From
---                         ------      ----
-22/tcp                     ALLOW IN    Anywhere
-22/tcp (v6)                ALLOW IN    Anywhere (v6)
-"""
+# ufw's settings on the lab's locked ufw host (deny in and out), and the chains iptables has when ufw is active
+DEFAULTS_LOCKED = b'IPV6=yes\nDEFAULT_INPUT_POLICY="DROP"\nDEFAULT_OUTPUT_POLICY="DROP"\n'
+CONF_ENABLED = b"# /etc/ufw/ufw.conf\nENABLED=yes\nLOGLEVEL=low\n"
+SAVE = "/usr/sbin/iptables-save"
+SAVE_ACTIVE = "*filter\n:INPUT DROP [0:0]\n:ufw-user-input - [0:0]\n:ufw-user-output - [0:0]\nCOMMIT\n"
 RULES = [{"direction": "in", "port": 22, "peers": ["198.18.0.10"]},
          {"direction": "out", "port": 63001, "peers": ["198.18.0.10"]}]
 LOAD4 = ("/usr/sbin/iptables-restore", "--noflush")
 LOAD6 = ("/usr/sbin/ip6tables-restore", "--noflush")
 
 
-def make(replay: t.Any, files: t.Optional[t.Dict[str, bytes]] = None, verbose: str = VERBOSE_LOCKED,
+def make(replay: t.Any, files: t.Optional[t.Dict[str, bytes]] = None, save: str = SAVE_ACTIVE,
          load4: t.Any = (0, "", ""), load6: t.Any = (0, "", "")) -> t.Tuple[ufw.UfwBackend, t.Any]:
-    table = {(UFW, "status", "verbose"): (0, verbose, ""), (UFW, "status"): (0, "Status: active\n", ""),
-             LOAD4: load4, LOAD6: load6}
-    files = files or {V4: USER4, V6: USER6, "/etc/default/ufw": b"IPV6=yes\n"}
-    runner = replay(table, files=files, commands=["ufw", "iptables-restore", "ip6tables-restore"])
+    # no ufw command in the table: the snapshot must not run one (each is a Python start-up)
+    table = {(SAVE, "-t", "filter"): (0, save, ""), LOAD4: load4, LOAD6: load6}
+    files = files or {V4: USER4, V6: USER6, ufw.DEFAULTS: DEFAULTS_LOCKED, ufw.CONF: CONF_ENABLED}
+    runner = replay(table, files=files, commands=["ufw", "iptables-save", "iptables-restore", "ip6tables-restore"])
     return ufw.UfwBackend(runner), runner
 
 
@@ -98,8 +93,21 @@ def test_drops_are_address_halves() -> None:
 ALL = Options(restrict="all_planned")
 
 
-def test_parse_defaults() -> None:
-    assert ufw.parse_defaults(VERBOSE_LOCKED) == {"incoming": "deny", "outgoing": "deny", "routed": "disabled"}
+def test_settings_as_ufw_reads_them() -> None:
+    settings = ufw.parse_settings(DEFAULTS_LOCKED + b"# DEFAULT_OUTPUT_POLICY=ACCEPT\nIPT_MODULES=\"\"\n")
+    assert settings == {"IPV6": "yes", "DEFAULT_INPUT_POLICY": "drop", "DEFAULT_OUTPUT_POLICY": "drop",
+                        "IPT_MODULES": ""}
+    assert [ufw.policy_word(v) for v in ("drop", "accept", "reject")] == ["deny", "allow", "reject"]
+
+
+def test_outgoing_default_from_the_defaults_file(replay: t.Any) -> None:
+    be, runner = make(replay)
+    runner.files[ufw.DEFAULTS] = b'IPV6=yes\nDEFAULT_OUTPUT_POLICY="ACCEPT"\n'
+    snap = be.snapshot()
+    assert not snap.outbound_filtered and runner.argvs() == [(SAVE, "-t", "filter")]
+    be, runner = make(replay)
+    runner.files[ufw.DEFAULTS] = b"DEFAULT_OUTPUT_POLICY=reject\n"
+    assert be.snapshot().outbound_filtered
 
 
 def test_locked_check_real_check_real_absent(replay: t.Any) -> None:
@@ -162,10 +170,20 @@ def test_injected_failures(replay: t.Any) -> None:
 
 
 def test_inactive_ufw_and_foreign_file(replay: t.Any) -> None:
-    be, _runner = make(replay, verbose="Status: inactive\n")
+    # ufw's chains not loaded (what "ufw status" calls inactive), or ufw.conf says it is disabled
+    be, _runner = make(replay, save="*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n")
     with pytest.raises(SumPortsError, match="ufw is not active"):
         be.snapshot()
-    be, _runner = make(replay, files={V4: b"not ufw\n", V6: USER6})
+    assert not be.available()
+    be, runner = make(replay)
+    runner.files[ufw.CONF] = b"ENABLED=no\n"
+    with pytest.raises(SumPortsError, match="ufw is not active"):
+        be.snapshot()
+    be, runner = make(replay)
+    runner.commands.discard("ufw")
+    with pytest.raises(SumPortsError, match="ufw was asked for but ufw is missing"):
+        be.snapshot()
+    be, _runner = make(replay, files={V4: b"not ufw\n", V6: USER6, ufw.CONF: CONF_ENABLED})
     with pytest.raises(SumPortsError, match="no '### RULES ###' section"):
         be.snapshot()
 
