@@ -8,11 +8,16 @@ Rich rules have no comment, so the tag is the policy itself: ``hpsum_ports_in``
 (ingress ANY, egress HOST) and ``hpsum_ports_out`` (HOST -> ANY, only where a policy
 filters the host's outbound traffic). Policies with a negative priority are evaluated
 before any zone, so the accepts work in a zone whose target is DROP, and no zone is
-touched. The change is one atomic file write per policy, ``--check-config`` and one
-``--reload`` (firewalld applies a reload as one transaction); a failure puts the files
-back (and reloads when the first reload had happened). A reload drops runtime-only
-changes, so the module refuses to run when the runtime differs from the permanent
-configuration outside our policies.
+touched. The change is one atomic file write per policy and one reload (firewalld
+checks the whole configuration first and applies a reload as one transaction: a file it
+refuses changes nothing); a failure puts the files back and reloads again. A reload
+drops runtime-only changes, so the module refuses to run when the runtime differs from
+the permanent configuration outside our policies.
+
+firewalld is asked over D-Bus, from one short script run by the Python that firewall-cmd
+itself uses (``BUS_SCRIPT``): one process reads the state, every zone and policy, runtime
+and permanent; one more reloads and reads the policies back. Each ``firewall-cmd`` call
+is a Python start-up of its own (0.5-1 s on a loaded host): the module runs none.
 """
 
 from __future__ import absolute_import, annotations, division, print_function
@@ -20,6 +25,8 @@ from __future__ import absolute_import, annotations, division, print_function
 __metaclass__ = type
 
 import ipaddress
+import json
+import os
 import re
 import typing as t
 from xml.sax.saxutils import quoteattr
@@ -35,6 +42,50 @@ from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.base impor
     Target,
 )
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
+
+# Run as ``python -c BUS_SCRIPT read|reload`` with firewall-cmd's own interpreter (it has dbus).
+# read: {"state", "runtime": {"zones", "policies"}, "permanent": {"zones", "policies"}}, each a
+# name -> settings mapping as firewalld's D-Bus API gives it (read only while firewalld runs);
+# reload: reload, then {"runtime": {"policies"}}. A D-Bus error is printed to stderr, rc 1.
+BUS_SCRIPT = """
+import json, sys
+import dbus
+N = "org.fedoraproject.FirewallD1"
+P = "/org/fedoraproject/FirewallD1"
+PROPS = "org.freedesktop.DBus.Properties"
+def obj(path):
+    return bus.get_object(N, path, introspect=False)
+def call(path, iface, method, *args):
+    return obj(path).get_dbus_method(method, iface)(*args)
+def policies():
+    return dict((str(p), call(P, N + ".policy", "getPolicySettings", p)) for p in call(P, N + ".policy", "getPolicies"))
+def permanent(kind, lister, method):
+    found = {}
+    for path in call(P + "/config", N + ".config", lister):
+        name = obj(path).Get(N + ".config." + kind, "name", dbus_interface=PROPS)
+        found[str(name)] = obj(path).get_dbus_method(method, N + ".config." + kind)()
+    return found
+try:
+    bus = dbus.SystemBus()
+    out = {}
+    if sys.argv[1] == "reload":
+        call(P, N, "reload")
+        out["runtime"] = {"policies": policies()}
+    else:
+        out["state"] = str(call(P, PROPS, "Get", N, "state"))
+        if out["state"] == "RUNNING":
+            zones = call(P, N + ".zone", "getZones")
+            zones = dict((str(z), call(P, N + ".zone", "getZoneSettings2", z)) for z in zones)
+            out["runtime"] = {"zones": zones, "policies": policies()}
+            out["permanent"] = {"zones": permanent("zone", "listZones", "getSettings2"),
+                                "policies": permanent("policy", "listPolicies", "getSettings")}
+except dbus.exceptions.DBusException as exc:
+    sys.stderr.write("%s: %s\\n" % (exc.get_dbus_name(), exc.get_dbus_message()))
+    sys.exit(1)
+json.dump(out, sys.stdout, sort_keys=True)
+"""
+# Runtime-only bindings (NetworkManager, the default zone's interfaces): not lost by a reload.
+RUNTIME_ONLY = ("interfaces",)
 
 POLICIES = {"input": "hpsum_ports_in", "output": "hpsum_ports_out"}
 ZONES = {"input": ("ANY", "HOST"), "output": ("HOST", "ANY")}
@@ -109,37 +160,48 @@ def parse_rich_rule(text: str, hook: str) -> t.Optional[str]:
     return Entry(direction, fields.get("port.protocol", "tcp"), port, net, kind).key
 
 
-def parse_policies(text: str) -> t.Dict[str, t.Dict[str, str]]:
-    """``firewall-cmd --list-all-policies`` -> name -> {field: value}; the rich rules, one a line, under "rich"."""
-    policies = {}  # type: t.Dict[str, t.Dict[str, str]]
-    current = None  # type: t.Optional[t.Dict[str, str]]
-    for line in text.splitlines():
-        if line and not line[0].isspace():
-            current = policies.setdefault(line.split()[0], {"rich": ""})
-        elif current is not None and line.startswith("\t"):
-            current["rich"] += line.strip() + "\n"
-        elif current is not None and ":" in line:
-            key, _sep, value = line.strip().partition(":")
-            current[key.strip()] = value.strip()
-    return policies
-
-
-def _normalized(text: str, skip: t.Sequence[str]) -> t.List[str]:
-    """Listing without markers and runtime-only interface bindings, without our policies' blocks."""
-    out = []
-    skipping = False
-    for line in text.splitlines():
-        if line and not line[0].isspace():
-            skipping = line.split()[0] in skip
-            line = line.split()[0]
-        if skipping or line.strip().startswith("interfaces:"):
+def policy_lines(policies: t.Mapping[str, t.Mapping[str, t.Any]]) -> t.List[str]:
+    """Our policies' rich rules as lines (sorted: priorities, not the listing order, decide their order)."""
+    lines = []
+    for hook, name in POLICIES.items():
+        if name not in policies:
             continue
-        out.append(line.rstrip())
-    return out
+        lines.append("policy %s" % name)
+        lines.extend(sorted(
+            "policy %s: %s" % (name, parse_rich_rule(rule, hook) or "<foreign: %s>" % rule.strip())
+            for rule in policies[name].get("rich_rules", []) if rule.strip()))
+    return lines
+
+
+def outbound_filtered(policies: t.Mapping[str, t.Mapping[str, t.Any]]) -> bool:
+    """A policy not ours drops or rejects what leaves the host."""
+    return any(
+        name not in POLICIES.values() and "HOST" in settings.get("ingress_zones", [])
+        and settings.get("target") in ("DROP", "REJECT")
+        for name, settings in policies.items()
+    )
+
+
+def drift(state: t.Mapping[str, t.Any]) -> t.List[str]:
+    """Zones and policies (not ours) whose runtime settings differ from the permanent ones."""
+    found = []
+    for kind, word in (("zones", "zone"), ("policies", "policy")):
+        runtime, permanent = state["runtime"][kind], state["permanent"][kind]
+        for name in sorted(set(runtime) | set(permanent)):
+            if name in POLICIES.values():
+                continue
+            if name not in runtime or name not in permanent:
+                found.append("%s %s: %s only" % (word, name, "runtime" if name in runtime else "permanent"))
+                continue
+            keys = sorted((set(runtime[name]) | set(permanent[name])) - set(RUNTIME_ONLY))
+            differing = [k for k in keys if runtime[name].get(k) != permanent[name].get(k)]
+            if differing:
+                found.append("%s %s: %s" % (word, name, ", ".join(differing)))
+    return found
 
 
 class FirewalldBackend(Backend):
-    """firewalld through firewall-cmd and its permanent policy files."""
+    """firewalld through its D-Bus API (BUS_SCRIPT) and its permanent policy files."""
 
     name = "firewalld"
     stateless_replies = False
@@ -148,42 +210,51 @@ class FirewalldBackend(Backend):
         super().__init__(runner)
         self.policy_dir = policy_dir
 
-    def _cmd(self) -> str:
-        return self.command("firewall-cmd")
-
     def path(self, hook: str) -> str:
         """The permanent file of one of our policies."""
         return "%s/%s.xml" % (self.policy_dir, POLICIES[hook])
 
+    def python(self) -> t.List[str]:
+        """The interpreter firewall-cmd runs with (its ``#!`` line): the one that has dbus."""
+        cmd = self.command("firewall-cmd")
+        first = (self.runner.read(cmd) or b"").split(b"\n", 1)[0].decode("utf-8", "replace")
+        words = first[2:].split() if first.startswith("#!") else []
+        if words and os.path.basename(words[0]) == "env" and len(words) > 1:
+            words = [self.runner.which(words[1]) or words[1]] + words[2:]
+        if not words:
+            python = self.runner.which("python3")
+            if not python:
+                raise SumPortsError("firewalld: no Python found to reach firewalld over D-Bus (firewall-cmd's "
+                                    "interpreter or python3)", option="backend", value=self.name)
+            words = [python]
+        return words
+
+    def bus(self, op: str, check: bool = True) -> t.Tuple[int, t.Dict[str, t.Any], str]:
+        """Run BUS_SCRIPT's ``op``: (rc, its JSON output, stderr)."""
+        rc, out, err = self.runner.run(self.python() + ["-c", BUS_SCRIPT, op], check=check)
+        if rc != 0:
+            return rc, {}, err
+        try:
+            return rc, json.loads(out), err
+        except ValueError as exc:
+            raise SumPortsError("firewalld: the D-Bus read printed no JSON: %s" % exc) from None
+
     def available(self) -> bool:
-        """firewall-cmd --state says running."""
+        """firewalld answers on D-Bus and says RUNNING (the read snapshot() makes, served to it once)."""
         if not self.runner.which("firewall-cmd"):
             return False
-        rc, out, _err = self.runner.run([self._cmd(), "--state"], check=False)
-        return rc == 0 and out.strip() == "running"
+        rc, state, _err = self.bus("read", check=False)
+        return rc == 0 and state.get("state") == "RUNNING"
 
     def snapshot(self) -> Snapshot:
-        """Runtime rich rules of our policies, outbound filtering, our permanent files."""
-        cmd = self._cmd()
-        _rc, listing, _err = self.runner.run([cmd, "--list-all-policies"])
-        policies = parse_policies(listing)
-        lines = []
-        for hook, name in POLICIES.items():
-            if name not in policies:
-                continue
-            lines.append("policy %s" % name)
-            # Priorities, not the listing order, decide the order of rich rules: compare sorted.
-            lines.extend(sorted(
-                "policy %s: %s" % (name, parse_rich_rule(rule, hook) or "<foreign: %s>" % rule.strip())
-                for rule in policies[name]["rich"].splitlines() if rule.strip()))
-        outbound = any(
-            name not in POLICIES.values()
-            and "HOST" in fields.get("ingress-zones", "").split()
-            and fields.get("target") in ("DROP", "REJECT")
-            for name, fields in policies.items()
-        )
+        """Runtime rich rules of our policies, outbound filtering, our permanent files (one D-Bus read)."""
+        _rc, state, _err = self.bus("read")
+        if state.get("state") != "RUNNING":
+            raise SumPortsError("backend: firewalld is not running (state %s)" % state.get("state"),
+                                option="backend", value=self.name)
+        policies = state["runtime"]["policies"]
         files = {self.path(hook): self.runner.read(self.path(hook)) for hook in POLICIES}
-        return Snapshot(lines, outbound, files, listing=listing)
+        return Snapshot(policy_lines(policies), outbound_filtered(policies), files, state=state)
 
     def target(self, snapshot: Snapshot, entries: t.Sequence[Entry]) -> Target:
         """Our policies' lines and files (a policy without entries has no file)."""
@@ -201,32 +272,19 @@ class FirewalldBackend(Backend):
                 files[self.path(hook)] = None
         return Target(lines, files, entries=entries)
 
-    def drift(self, policies: str) -> t.List[str]:
-        """Zones and policies (not ours) whose runtime differs from the permanent configuration.
-
-        ``policies`` is the runtime ``--list-all-policies`` the snapshot already read.
-        """
-        cmd = self._cmd()
-        skip = list(POLICIES.values())
-        found = []
-        for what in ("--list-all-zones", "--list-all-policies"):
-            listing = policies if what == "--list-all-policies" else self.runner.run([cmd, what])[1]
-            runtime = _normalized(listing, skip)
-            permanent = _normalized(self.runner.run([cmd, "--permanent", what])[1], skip)
-            if runtime != permanent:
-                found.extend(sorted(set(runtime) ^ set(permanent)))
-        return found
+    def reload(self, check: bool = True) -> t.Tuple[int, t.Dict[str, t.Any], str]:
+        """Reload firewalld (it checks the whole configuration first) and read its policies back."""
+        return self.bus("reload", check=check)
 
     def apply(self, snapshot: Snapshot, target: Target, hook: FailHook) -> None:
-        """Write our policy files, check the config, reload; undo the files on any failure."""
-        cmd = self._cmd()
-        drift = self.drift(snapshot.extra["listing"])
-        if drift:
+        """Write our policy files, reload; undo the files (and reload again) on any failure."""
+        found = drift(snapshot.extra["state"])
+        if found:
             raise SumPortsError(
                 "firewalld: the runtime configuration differs from the permanent one (%s); a reload would drop "
                 "those runtime-only changes, so nothing was changed. Make them permanent "
-                "(firewall-cmd --runtime-to-permanent) or reload first." % "; ".join(drift[:5]), drift=drift)
-        reloaded = False
+                "(firewall-cmd --runtime-to-permanent) or reload first." % "; ".join(found[:5]), drift=found)
+        reloading = False
         try:
             for path, content in sorted(target.files.items()):
                 if hook.bad_rule and content is not None:
@@ -235,16 +293,15 @@ class FirewalldBackend(Backend):
                 if snapshot.files.get(path) != content:
                     self.runner.write(path, content)
             hook.step_done("write policy files")
-            self.runner.run([cmd, "--check-config"])
-            reloaded = True
-            self.runner.run([cmd, "--reload"])
-            # firewalld drops a rich rule it cannot parse with a warning only: read back what it loaded.
-            loaded = self.snapshot().lines
+            reloading = True
+            _rc, state, _err = self.reload()
+            # firewalld drops a rich rule it cannot parse with a warning only: compare what it loaded.
+            loaded = policy_lines(state["runtime"]["policies"])
             if loaded != target.lines:
                 raise SumPortsError("firewalld loaded other rules than written: %s"
                                     % "; ".join(sorted(set(loaded) ^ set(target.lines))[:5]), loaded=loaded)
         except Exception:
             self.restore_files(snapshot, target)
-            if reloaded:
-                self.runner.run([cmd, "--reload"], check=False)
+            if reloading:
+                self.reload(check=False)
             raise

@@ -10,7 +10,7 @@ import typing as t
 
 import pytest
 
-from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux import backends, iptables, ufw
+from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux import backends, firewalld, iptables, ufw
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.base import (
     CommandError,
     HostFirewall,
@@ -41,6 +41,12 @@ SAVE_LOCKED = """*filter
 COMMIT
 """
 UFW_ENABLED = {"/etc/ufw/ufw.conf": b"ENABLED=yes\n"}
+# firewalld is asked over D-Bus by firewall-cmd's own Python, one read of its whole state
+FWCMD_FILE = {FWCMD: b"#!/usr/bin/python3\n"}
+FWD_READ = ("/usr/bin/python3", "-c", firewalld.BUS_SCRIPT, "read")
+FWD_RUNNING = (0, '{"state": "RUNNING", "runtime": {"zones": {}, "policies": {}}, '
+                  '"permanent": {"zones": {}, "policies": {}}}', "")
+FWD_STOPPED = (1, "", "org.freedesktop.DBus.Error.ServiceUnknown: The name is not activatable")
 EVERY_TOOL = ["firewall-cmd", "ufw", "nft", "iptables-save", "ip6tables-save"]
 
 
@@ -52,24 +58,33 @@ def test_nftables_host_runs_no_other_firewall_tool(replay: t.Any) -> None:
 
 
 def test_firewalld_process_asks_firewall_cmd(replay: t.Any) -> None:
-    runner = replay({(FWCMD, "--state"): (0, "running\n", "")}, commands=EVERY_TOOL, programs=["firewalld"])
+    runner = replay({FWD_READ: FWD_RUNNING}, files=FWCMD_FILE, commands=EVERY_TOOL, programs=["firewalld"])
     assert backends.detect(runner) == "firewalld"
-    assert runner.argvs() == [(FWCMD, "--state")]
+    assert runner.argvs() == [FWD_READ]
 
 
 def test_firewalld_process_not_running_state_falls_through(replay: t.Any) -> None:
     # a firewalld process that says "not running" (starting, failed) is not the active firewall
-    table = {(FWCMD, "--state"): (252, "not running\n", ""), (SAVE4, "-t", "filter"): (0, SAVE_EMPTY, "")}
-    runner = replay(table, commands=EVERY_TOOL, programs=["firewalld"])
+    table = {FWD_READ: FWD_STOPPED, (SAVE4, "-t", "filter"): (0, SAVE_EMPTY, "")}
+    runner = replay(table, files=FWCMD_FILE, commands=EVERY_TOOL, programs=["firewalld"])
     assert backends.detect(runner) == "nftables"
 
 
 def test_unknown_processes_ask_every_tool_as_before(replay: t.Any) -> None:
     # /proc cannot tell: firewall-cmd is asked; iptables-save cannot tell either: ufw's files are read
-    table = {(FWCMD, "--state"): (252, "not running\n", ""), (SAVE4, "-t", "filter"): (1, "", "denied")}
-    runner = replay(table, files=UFW_ENABLED, commands=EVERY_TOOL, programs=None)
+    table = {FWD_READ: FWD_STOPPED, (SAVE4, "-t", "filter"): (1, "", "denied")}
+    runner = replay(table, files={**UFW_ENABLED, **FWCMD_FILE}, commands=EVERY_TOOL, programs=None)
     assert backends.detect(runner) == "nftables"
-    assert runner.argvs() == [(FWCMD, "--state"), (SAVE4, "-t", "filter"), (SAVE4, "-t", "filter")]
+    assert runner.argvs() == [FWD_READ, (SAVE4, "-t", "filter"), (SAVE4, "-t", "filter")]
+
+
+def test_detection_read_serves_the_firewalld_snapshot_once(replay: t.Any) -> None:
+    inner = replay({FWD_READ: FWD_RUNNING}, files=FWCMD_FILE, commands=EVERY_TOOL, programs=["firewalld"])
+    runner = backends.DetectionReads(inner)
+    assert backends.detect(runner) == "firewalld"
+    runner.recording = False
+    result = HostFirewall(firewalld.FirewalldBackend(runner), [], Options(state="absent"), check_mode=True).run()
+    assert not result["changed"] and inner.argvs() == [FWD_READ]
 
 
 def test_ufw_chains_and_enabled_is_ufw(replay: t.Any) -> None:

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import typing as t
 import xml.etree.ElementTree as ET
 
@@ -20,54 +21,53 @@ from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.base impor
 )
 
 CMD = "/usr/sbin/firewall-cmd"
+PYTHON = "/usr/bin/python3"
+READ = (PYTHON, "-c", firewalld.BUS_SCRIPT, "read")
+RELOAD = (PYTHON, "-c", firewalld.BUS_SCRIPT, "reload")
 IN_XML = "/etc/firewalld/policies/hpsum_ports_in.xml"
 OUT_XML = "/etc/firewalld/policies/hpsum_ports_out.xml"
-POLICIES = """allow-host-ipv6
-  priority: -15000
-  target: CONTINUE
-  ingress-zones: ANY
-  egress-zones: HOST
-  rich rules:
-\trule family="ipv6" icmp-type name="neighbour-advertisement" accept
-"""
-OURS = POLICIES + """hpsum_ports_in (active)
-  priority: -100
-  target: CONTINUE
-  ingress-zones: ANY
-  egress-zones: HOST
-  rich rules:
-\trule priority="-2" family="ipv4" source address="198.18.0.10/32" port port="22" protocol="tcp" accept
-\trule priority="-1" family="ipv4" port port="22" protocol="tcp" drop
-"""
-LOCK_OUT = POLICIES + """lockout (active)
-  priority: -1
-  target: DROP
-  ingress-zones: HOST
-  egress-zones: ANY
-"""
-ALL = Options(restrict="all_planned")
-ZONES = "public (active)\n  target: DROP\n  interfaces: eth0\n  services: ssh\n"
-RULES = [{"direction": "in", "port": 22, "peers": ["198.18.0.10"]},
-         {"direction": "out", "port": 63001, "peers": ["198.18.0.10"]}]
+# Policies as firewalld's D-Bus API gives them (getPolicySettings), by name
+POLICIES = {"allow-host-ipv6": {
+    "priority": -15000, "target": "CONTINUE", "ingress_zones": ["ANY"], "egress_zones": ["HOST"],
+    "rich_rules": ['rule family="ipv6" icmp-type name="neighbour-advertisement" accept']}}
 RICH_IN = [
     'rule priority="-1" family="ipv4" port port="22" protocol="tcp" drop',
     'rule priority="-2" family="ipv4" source address="198.18.0.10/32" port port="22" protocol="tcp" accept',
 ]
+OURS = {**POLICIES, "hpsum_ports_in": {"priority": -100, "target": "CONTINUE", "ingress_zones": ["ANY"],
+                                       "egress_zones": ["HOST"], "rich_rules": RICH_IN}}
+LOCK_OUT = {**POLICIES, "lockout": {"priority": -1, "target": "DROP", "ingress_zones": ["HOST"],
+                                    "egress_zones": ["ANY"]}}
+ALL = Options(restrict="all_planned")
+# runtime zones carry their interface bindings (runtime-only, kept by a reload); the permanent ones do not
+ZONES = {"public": {"target": "DROP", "services": ["ssh"], "interfaces": ["eth0"]}}
+PERMANENT_ZONES = {"public": {"target": "DROP", "services": ["ssh"]}}
+RULES = [{"direction": "in", "port": 22, "peers": ["198.18.0.10"]},
+         {"direction": "out", "port": 63001, "peers": ["198.18.0.10"]}]
 
 
-def make(replay: t.Any, policies: str = POLICIES, files: t.Optional[dict] = None,
-         permanent_zones: str = ZONES, reload: t.Any = (0, "success", "")
+def read(policies: t.Dict[str, t.Any], permanent_zones: t.Optional[t.Dict[str, t.Any]] = None,
+         permanent_policies: t.Optional[t.Dict[str, t.Any]] = None, state: str = "RUNNING") -> t.Tuple[int, str, str]:
+    """BUS_SCRIPT read's reply."""
+    return (0, json.dumps({
+        "state": state,
+        "runtime": {"zones": ZONES, "policies": policies},
+        "permanent": {"zones": PERMANENT_ZONES if permanent_zones is None else permanent_zones,
+                      "policies": policies if permanent_policies is None else permanent_policies}}), "")
+
+
+def reloaded(policies: t.Dict[str, t.Any]) -> t.Tuple[int, str, str]:
+    """BUS_SCRIPT reload's reply: the runtime policies after the reload."""
+    return (0, json.dumps({"runtime": {"policies": policies}}), "")
+
+
+def make(replay: t.Any, policies: t.Dict[str, t.Any] = POLICIES, files: t.Optional[dict] = None,
+         permanent_zones: t.Optional[t.Dict[str, t.Any]] = None, reload: t.Any = None
          ) -> t.Tuple[firewalld.FirewalldBackend, t.Any]:
-    table = {
-        (CMD, "--list-all-policies"): (0, policies, ""),
-        (CMD, "--permanent", "--list-all-policies"): (0, policies.replace(" (active)", ""), ""),
-        (CMD, "--list-all-zones"): (0, ZONES, ""),
-        (CMD, "--permanent", "--list-all-zones"): (0, permanent_zones, ""),
-        (CMD, "--check-config"): (0, "success", ""),
-        (CMD, "--reload"): reload,
-        (CMD, "--state"): (0, "running\n", ""),
-    }
-    runner = replay(table, files=files or {}, commands=["firewall-cmd"])
+    # no firewall-cmd in the table: the module must not run it (each call is a Python start-up)
+    table = {READ: read(policies, permanent_zones), RELOAD: reload or reloaded(policies)}
+    files = {CMD: b"#!/usr/bin/python3\n# firewall-cmd\n", **(files or {})}
+    runner = replay(table, files=files, commands=["firewall-cmd"])
     return firewalld.FirewalldBackend(runner), runner
 
 
@@ -112,17 +112,37 @@ def test_parse_rich_rule(text: str, hook: str, key: t.Optional[str]) -> None:
     assert firewalld.parse_rich_rule(text, hook) == key
 
 
-def test_parse_policies_and_outbound() -> None:
-    parsed = firewalld.parse_policies(LOCK_OUT)
-    assert parsed["lockout"]["target"] == "DROP" and parsed["allow-host-ipv6"]["priority"] == "-15000"
-    assert parsed["allow-host-ipv6"]["rich"] == 'rule family="ipv6" icmp-type name="neighbour-advertisement" accept\n'
-    assert firewalld.parse_policies(OURS)["hpsum_ports_in"]["rich"].splitlines() == sorted(RICH_IN, reverse=True)
+def test_policy_lines_outbound_and_drift() -> None:
+    assert firewalld.policy_lines(OURS) == [
+        "policy hpsum_ports_in",
+        "policy hpsum_ports_in: hpsum.ports:in:tcp:22:0.0.0.0/0:drop",
+        "policy hpsum_ports_in: hpsum.ports:in:tcp:22:198.18.0.10/32:accept"]
+    foreign = {"hpsum_ports_in": {"rich_rules": ['rule family="ipv4" source address="1.2.3.4" accept']}}
+    assert firewalld.policy_lines(foreign)[1].startswith("policy hpsum_ports_in: <foreign: rule family")
+    assert firewalld.outbound_filtered(LOCK_OUT) and not firewalld.outbound_filtered(OURS)
+    state = json.loads(read(OURS, permanent_policies=POLICIES)[1])
+    assert firewalld.drift(state) == []  # ours differ (we reload them), interfaces are runtime-only
+    state["permanent"]["zones"]["public"]["services"] = ["ssh", "http"]
+    state["runtime"]["policies"]["extra"] = {"target": "ACCEPT"}
+    assert firewalld.drift(state) == ["zone public: services", "policy extra: runtime only"]
+
+
+def test_bus_script_compiles_and_runs_with_firewall_cmds_python(replay: t.Any) -> None:
+    compile(firewalld.BUS_SCRIPT, "BUS_SCRIPT", "exec")
+    be, runner = make(replay)
+    assert be.python() == [PYTHON]
+    runner.files[CMD] = b"#!/usr/bin/env python3 -s\n"
+    runner.commands.add("python3")
+    assert be.python() == ["/usr/sbin/python3", "-s"]
+    runner.files[CMD] = b"binary"
+    assert be.python() == ["/usr/sbin/python3"]
+    runner.commands.discard("python3")
+    with pytest.raises(SumPortsError, match="no Python found"):
+        be.python()
 
 
 def test_open_host_check_real(replay: t.Any) -> None:
-    be, runner = make(replay)
-    # check reads once, the real run reads, reloads and reads back what firewalld loaded
-    runner.table[(CMD, "--list-all-policies")] = [(0, POLICIES, ""), (0, POLICIES, ""), (0, OURS, "")]
+    be, runner = make(replay, reload=reloaded(OURS))
     check = HostFirewall(be, RULES, ALL, check_mode=True).run()
     assert check["changed"] and check["files"] == [IN_XML] and runner.writes == []
     assert check["added"] == ["policy hpsum_ports_in",
@@ -131,73 +151,78 @@ def test_open_host_check_real(replay: t.Any) -> None:
     assert check["not_applied"] == ["out 63001/tcp: outbound is not filtered on this host"]
     real = HostFirewall(be, RULES, ALL, check_mode=False).run()
     assert real["diff"] == check["diff"]
-    # the rich rules are read from the policy listing itself: one firewall-cmd call reads everything back
-    assert runner.argvs()[-3:] == [(CMD, "--check-config"), (CMD, "--reload"), (CMD, "--list-all-policies")]
+    # one D-Bus read per run; the reload reads what firewalld loaded back in the same process
+    assert runner.argvs() == [READ, READ, RELOAD]
     assert ET.fromstring(runner.files[IN_XML]).findall("rule")
     assert OUT_XML not in runner.files
 
 
 def test_applied_is_not_changed_and_absent_removes(replay: t.Any) -> None:
     entries = [Entry("in", "tcp", 22, "198.18.0.10/32", "accept"), Entry("in", "tcp", 22, "0.0.0.0/0", "drop")]
-    be, runner = make(replay, policies=OURS, files={IN_XML: firewalld.policy_xml("input", entries)})
-    runner.table[(CMD, "--list-all-policies")] = [(0, OURS, ""), (0, OURS, ""), (0, POLICIES, "")]
+    be, runner = make(replay, policies=OURS, files={IN_XML: firewalld.policy_xml("input", entries)},
+                      reload=reloaded(POLICIES))
     again = HostFirewall(be, RULES, ALL, check_mode=False).run()
     assert again["changed"] is False
-    assert (CMD, "--reload") not in runner.argvs()
+    assert RELOAD not in runner.argvs()
     closed = HostFirewall(be, RULES, Options(state="absent"), check_mode=False).run()
-    assert closed["changed"] and IN_XML not in runner.files and (CMD, "--reload") in runner.argvs()
+    assert closed["changed"] and IN_XML not in runner.files and RELOAD in runner.argvs()
 
 
 def test_outbound_filtered_by_a_policy(replay: t.Any) -> None:
-    be, runner = make(replay, policies=LOCK_OUT)
-    ours_out = ("hpsum_ports_out (active)\n  target: CONTINUE\n  ingress-zones: HOST\n  egress-zones: ANY\n"
-                "  rich rules:\n\trule priority=\"-2\" family=\"ipv4\" destination address=\"198.18.0.10/32\" "
-                "port port=\"63001\" protocol=\"tcp\" accept\n")
-    loaded = OURS.replace(POLICIES, LOCK_OUT) + ours_out
-    runner.table[(CMD, "--list-all-policies")] = [(0, LOCK_OUT, ""), (0, loaded, "")]
+    ours_out = {"hpsum_ports_out": {"target": "CONTINUE", "ingress_zones": ["HOST"], "egress_zones": ["ANY"],
+                                    "rich_rules": ['rule priority="-2" family="ipv4" destination '
+                                                   'address="198.18.0.10/32" port port="63001" protocol="tcp" accept']}}
+    be, runner = make(replay, policies=LOCK_OUT, reload=reloaded({**LOCK_OUT, **OURS, **ours_out}))
     result = HostFirewall(be, RULES, ALL, check_mode=False).run()
     assert result["outbound_filtered"] and OUT_XML in runner.files
     assert "hpsum.ports:out:tcp:63001:198.18.0.10/32:accept" in "\n".join(result["added"])
 
 
 def test_runtime_drift_refuses_before_any_change(replay: t.Any) -> None:
-    be, runner = make(replay, permanent_zones="public\n  target: DROP\n  services: ssh http\n")
-    with pytest.raises(SumPortsError, match="runtime configuration differs"):
+    be, runner = make(replay, permanent_zones={"public": {"target": "DROP", "services": ["ssh", "http"]}})
+    with pytest.raises(SumPortsError, match=r"runtime configuration differs.*zone public: services"):
         HostFirewall(be, RULES, Options(), check_mode=False).run()
-    assert runner.writes == []
+    assert runner.writes == [] and RELOAD not in runner.argvs()
 
 
 def test_rules_firewalld_did_not_load_roll_back(replay: t.Any) -> None:
-    be, runner = make(replay)
-    dropped = OURS.replace("\t" + RICH_IN[1] + "\n", "")  # firewalld dropped the accept with a warning
-    runner.table[(CMD, "--list-all-policies")] = [(0, POLICIES, ""), (0, dropped, ""), (0, POLICIES, "")]
+    dropped = {**OURS, "hpsum_ports_in": {**OURS["hpsum_ports_in"], "rich_rules": RICH_IN[:1]}}
+    be, runner = make(replay, reload=[reloaded(dropped), reloaded(POLICIES)])  # the accept dropped with a warning
     with pytest.raises(SumPortsError, match="firewalld loaded other rules than written"):
         HostFirewall(be, RULES, Options(), check_mode=False).run()
-    assert IN_XML not in runner.files and runner.argvs().count((CMD, "--reload")) == 2
+    assert IN_XML not in runner.files and runner.argvs().count(RELOAD) == 2
 
 
 def test_failed_reload_restores_files_and_reloads(replay: t.Any) -> None:
-    be, runner = make(replay, reload=[(1, "", "Error"), (0, "success", "")])
-    with pytest.raises(SumPortsError, match="--reload failed"):
+    be, runner = make(replay, reload=[(1, "", "org.fedoraproject.FirewallD1.Exception: INVALID_ZONE"),
+                                      reloaded(POLICIES)])
+    with pytest.raises(SumPortsError, match="failed"):
         HostFirewall(be, RULES, Options(), check_mode=False).run()
     assert IN_XML not in runner.files
-    assert runner.argvs().count((CMD, "--reload")) == 2
+    assert runner.argvs().count(RELOAD) == 2
 
 
 def test_injected_failures(replay: t.Any) -> None:
     be, runner = make(replay)
     with pytest.raises(SumPortsError, match="injected"):
         HostFirewall(be, RULES, Options(), check_mode=False, hook=FailHook("after_first_step")).run()
-    assert IN_XML not in runner.files and (CMD, "--reload") not in runner.argvs()
-    be, runner = make(replay)
-    runner.table[(CMD, "--check-config")] = (1, "", "Error: INVALID_PORT: 99999")
-    with pytest.raises(SumPortsError, match="check-config failed"):
+    assert IN_XML not in runner.files and RELOAD not in runner.argvs()
+    # firewalld checks the whole configuration before a reload: the bad policy is refused, nothing changed
+    be, runner = make(replay, reload=[(1, "", "INVALID_ZONE: 'ingress_zones' may only contain one of"),
+                                      reloaded(POLICIES)])
+    with pytest.raises(SumPortsError, match="failed"):
         HostFirewall(be, RULES, Options(), check_mode=False, hook=FailHook("bad_rule")).run()
     assert IN_XML not in runner.files
     assert list(runner.writes) == [IN_XML, IN_XML, firewalld.DEFAULT_DIR + "/hpsum_ports_out.xml"]
 
 
 def test_available(replay: t.Any) -> None:
-    be, _runner = make(replay)
+    be, runner = make(replay)
     assert be.available()
+    runner.table[READ] = read(POLICIES, state="FAILED")
+    assert not be.available()
+    with pytest.raises(SumPortsError, match="firewalld is not running"):
+        be.snapshot()
+    runner.table[READ] = (1, "", "org.freedesktop.DBus.Error.ServiceUnknown: not provided")
+    assert not be.available()
     assert not firewalld.FirewalldBackend(replay({}, commands=[])).available()
