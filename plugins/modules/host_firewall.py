@@ -56,9 +56,10 @@ options:
   backend:
     description:
       - The firewall to use; V(auto) detects firewalld (running), ufw (active), iptables (has rules), nftables.
-      - V(auto) runs C(firewall-cmd) only when a firewalld process runs and C(ufw) only when iptables holds ufw's
-        chains; what detection read is not read again, so a host whose rules are already right costs one read of
-        its firewall.
+      - V(auto) asks firewalld (over D-Bus, with the Python C(firewall-cmd) runs with) only when a firewalld process
+        runs, and reads ufw's state from its files and C(iptables-save); no C(firewall-cmd) or C(ufw) command runs.
+        What detection read is not read again, so a host whose rules are already right costs one read of its
+        firewall.
     type: str
     default: auto
     choices: [auto, firewalld, ufw, nftables, iptables]
