@@ -61,10 +61,11 @@ def reloaded(policies: t.Dict[str, t.Any]) -> t.Tuple[int, str, str]:
     return (0, json.dumps({"runtime": {"policies": policies}}), "")
 
 
-def make(replay: t.Any, policies: t.Dict[str, t.Any] = POLICIES, files: t.Optional[dict] = None,
+def make(replay: t.Any, policies: t.Optional[t.Dict[str, t.Any]] = None, files: t.Optional[dict] = None,
          permanent_zones: t.Optional[t.Dict[str, t.Any]] = None, reload: t.Any = None
          ) -> t.Tuple[firewalld.FirewalldBackend, t.Any]:
     # no firewall-cmd in the table: the module must not run it (each call is a Python start-up)
+    policies = POLICIES if policies is None else policies
     table = {READ: read(policies, permanent_zones), RELOAD: reload or reloaded(policies)}
     files = {CMD: b"#!/usr/bin/python3\n# firewall-cmd\n", **(files or {})}
     runner = replay(table, files=files, commands=["firewall-cmd"])
