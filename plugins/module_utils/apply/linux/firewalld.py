@@ -29,7 +29,6 @@ import json
 import os
 import re
 import typing as t
-from xml.sax.saxutils import quoteattr
 
 from ansible_collections.hpsum.ports.plugins.module_utils.apply.linux.base import (
     TAG,
@@ -95,6 +94,14 @@ RULE_PRIORITY = {"mgmt": -3, "accept": -2, "reply": -2, "drop": -1}
 KIND_BY_PRIORITY = {-3: "mgmt", -2: "accept", -1: "drop"}
 DEFAULT_DIR = "/etc/firewalld/policies"
 _RICH = re.compile(r'(\w+)(?:="([^"]*)")?')
+
+
+def quoteattr(value: str) -> str:
+    """An XML attribute value in double quotes (xml.sax.saxutils' import pulls in urllib, http and email:
+    over 0.1 s of every module start on a loaded host)."""
+    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;")):
+        value = value.replace(char, entity)
+    return '"%s"' % value
 
 
 def rich_rule_xml(entry: Entry) -> str:

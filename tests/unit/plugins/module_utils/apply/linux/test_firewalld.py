@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import typing as t
 import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape
 
 import pytest
 
@@ -227,3 +228,9 @@ def test_available(replay: t.Any) -> None:
     runner.table[READ] = (1, "", "org.freedesktop.DBus.Error.ServiceUnknown: not provided")
     assert not be.available()
     assert not firewalld.FirewalldBackend(replay({}, commands=[])).available()
+
+
+@pytest.mark.parametrize("value", ["198.18.0.10/32", "2001:db8::1/128", 'a&b<c>"d'])
+def test_quoteattr_is_what_saxutils_writes(value: str) -> None:
+    assert firewalld.quoteattr(value) == '"%s"' % escape(value, {'"': "&quot;"})
+    assert ET.fromstring("<x a=%s/>" % firewalld.quoteattr(value)).get("a") == value
