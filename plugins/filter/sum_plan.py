@@ -14,6 +14,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import plan_args, settings_from_variables
+from ansible_collections.hpsum.ports.plugins.plugin_utils.fleet_plan import plan_of
 
 
 def sum_plan_args(hostvars: t.Any, host: str, groups: t.Mapping[str, t.Sequence[str]],
@@ -28,9 +29,14 @@ def sum_plan_args(hostvars: t.Any, host: str, groups: t.Mapping[str, t.Sequence[
         raise AnsibleFilterError(str(exc)) from None
 
 
+def sum_unplanned(hosts: t.Sequence[str], hostvars: t.Any) -> t.List[str]:
+    """The hosts among ``hosts`` with no plan: none in their facts (the sum_plan role) nor in the inventory."""
+    return [host for host in hosts if not plan_of(hostvars[host])]
+
+
 class FilterModule:
     """hpsum.ports planning filters."""
 
     def filters(self) -> t.Dict[str, t.Callable[..., t.Any]]:
         """Map filter names to functions."""
-        return {"sum_plan_args": sum_plan_args}
+        return {"sum_plan_args": sum_plan_args, "sum_unplanned": sum_unplanned}
