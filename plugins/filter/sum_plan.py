@@ -14,7 +14,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hpsum.ports.plugins.module_utils.common.errors import SumPortsError
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.inventory import plan_args, settings_from_variables
-from ansible_collections.hpsum.ports.plugins.plugin_utils.fleet_plan import plan_of
+from ansible_collections.hpsum.ports.plugins.plugin_utils.fleet_plan import considered, plan_of
 
 
 def sum_plan_args(hostvars: t.Any, host: str, groups: t.Mapping[str, t.Sequence[str]],
@@ -30,8 +30,14 @@ def sum_plan_args(hostvars: t.Any, host: str, groups: t.Mapping[str, t.Sequence[
 
 
 def sum_unplanned(hosts: t.Sequence[str], hostvars: t.Any) -> t.List[str]:
-    """The hosts among ``hosts`` with no plan: none in their facts (the sum_plan role) nor in the inventory."""
-    return [host for host in hosts if not plan_of(hostvars[host])]
+    """The hosts among ``hosts`` with no plan: none in their facts (the sum_plan role) nor in the inventory, and
+    not considered by a plan of this run (which leaves a host that is neither SUM server nor node without one)."""
+    unplanned = []
+    for host in hosts:
+        hvars = hostvars[host]
+        if not plan_of(hvars) and not considered(hvars):
+            unplanned.append(host)
+    return unplanned
 
 
 class FilterModule:

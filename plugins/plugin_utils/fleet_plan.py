@@ -55,6 +55,18 @@ def plan_hosts(task_vars: t.Mapping[str, t.Any], settings: t.Mapping[str, t.Any]
     return plan_fleet(CachedHostVars(task_vars["hostvars"]), task_vars["groups"], settings, hosts)
 
 
+# The sum_plan role registers its planning task's result under this name. Ansible gives a run_once task's result
+# to every host of the play, so a host that has it was considered by a plan of this run (a bystander, neither SUM
+# server nor node, is left without a plan on purpose and has nothing to plan).
+PLAN_RESULT = "__sum_plan_fleet"
+
+
+def considered(hvars: t.Mapping[str, t.Any]) -> bool:
+    """Whether a plan of this run (the sum_plan role) considered the host, whether or not it planned it."""
+    result = hvars.get(PLAN_RESULT)
+    return isinstance(result, t.Mapping) and isinstance(result.get("plans"), t.Mapping)
+
+
 def plan_of(hvars: t.Mapping[str, t.Any]) -> t.Optional[t.Mapping[str, t.Any]]:
     """A host's plan from its variables: its facts (the sum_plan role), else its inventory variable (the plugin)."""
     return (hvars.get("ansible_facts") or {}).get("sum_ports") or hvars.get("sum_ports") or None

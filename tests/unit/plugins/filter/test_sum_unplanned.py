@@ -23,5 +23,17 @@ def test_a_plan_in_the_facts_or_in_the_inventory_counts_and_nothing_else() -> No
     assert sum_unplanned([], hostvars) == []
 
 
+def test_a_host_a_plan_of_this_run_considered_is_not_planned_again() -> None:
+    considered = {"changed": False, "plans": {"srv": PLAN}, "inventory_plans": False}
+    hostvars = {
+        "bystander": {"__sum_plan_fleet": considered},
+        "srv": {"__sum_plan_fleet": considered, "ansible_facts": {"sum_ports": PLAN}},
+        "added_later": {},
+        "failed_plan": {"__sum_plan_fleet": {"failed": True, "msg": "sum_version: ..."}},
+        "not_a_result": {"__sum_plan_fleet": "text"},
+    }
+    assert sum_unplanned(list(hostvars), hostvars) == ["added_later", "failed_plan", "not_a_result"]
+
+
 def test_the_filter_is_published() -> None:
     assert FilterModule().filters()["sum_unplanned"] is sum_unplanned
