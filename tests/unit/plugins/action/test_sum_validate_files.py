@@ -54,8 +54,8 @@ def test_writes_the_filters_text_then_nothing_changes(tmp_path: pathlib.Path) ->
     dest = tmp_path / "report"
     first = _run(dest, report)
     assert first["changed"] and first["files"] == NAMES and first["changed_files"] == NAMES
-    assert (dest / "sum-validate.json").read_text() == json.dumps(report, indent=4, sort_keys=True,
-                                                                   separators=(",", ": ")) + "\n"
+    nice_json = json.dumps(report, indent=4, sort_keys=True, separators=(",", ": ")) + "\n"
+    assert (dest / "sum-validate.json").read_text() == nice_json
     assert json.loads((dest / "sum-validate.json").read_text()) == report
     assert (dest / "sum-validate.md").read_text() == FILTERS["sum_validate_markdown"](report)
     assert (dest / "sum-validate.xml").read_text() == FILTERS["sum_validate_junit"](report)
