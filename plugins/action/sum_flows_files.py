@@ -14,7 +14,7 @@ import typing as t
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.facts_spec import FLOWS_FILES_ARGUMENT_SPEC
 from ansible_collections.hpsum.ports.plugins.module_utils.plan.flows import export_files
 from ansible_collections.hpsum.ports.plugins.plugin_utils.controller_action import ControllerAction
-from ansible_collections.hpsum.ports.plugins.plugin_utils.controller_files import write_files
+from ansible_collections.hpsum.ports.plugins.plugin_utils.controller_files import write_files_for_task
 from ansible_collections.hpsum.ports.plugins.plugin_utils.fleet_plan import plans_of
 
 
@@ -31,17 +31,6 @@ class ActionModule(ControllerAction):
         except ValueError as exc:
             result.update(failed=True, msg="cannot render the flows export: %s" % exc)
             return result
-        try:
-            written = write_files(dest, files, bool(self._task.check_mode))
-        except ValueError as exc:
-            result.update(failed=True, msg="dest: %s" % exc, dest=dest)
-            return result
-        except OSError as exc:
-            result.update(failed=True, msg="dest: cannot write the flows export into %s: %s" % (dest, exc), dest=dest)
-            return result
-        changed = written["changed_files"]
-        result.update(changed=written["created"] or bool(changed), dest=dest, files=sorted(files),
-                      changed_files=changed, hosts=len(plans))
-        if self._task.diff and written["diff"]:
-            result["diff"] = written["diff"]
+        if write_files_for_task(result, self._task, dest, files, "the flows export"):
+            result.update(files=sorted(files), hosts=len(plans))
         return result

@@ -17,7 +17,7 @@ from ansible_collections.hpsum.ports.plugins.module_utils.validate.report_files 
     report_files,
 )
 from ansible_collections.hpsum.ports.plugins.plugin_utils.controller_action import ControllerAction
-from ansible_collections.hpsum.ports.plugins.plugin_utils.controller_files import write_files
+from ansible_collections.hpsum.ports.plugins.plugin_utils.controller_files import write_files_for_task
 
 
 class ActionModule(ControllerAction):
@@ -31,18 +31,5 @@ class ActionModule(ControllerAction):
             result.update(failed=True, msg=problem)
             return result
         dest = os.path.abspath(args["dest"])
-        files = report_files(args["report"])
-        try:
-            written = write_files(dest, files, bool(self._task.check_mode))
-        except ValueError as exc:
-            result.update(failed=True, msg="dest: %s" % exc, dest=dest)
-            return result
-        except OSError as exc:
-            result.update(failed=True, msg="dest: cannot write the report into %s: %s" % (dest, exc), dest=dest)
-            return result
-        changed = written["changed_files"]
-        result.update(changed=written["created"] or bool(changed), dest=dest, files=list(files),
-                      changed_files=changed)
-        if self._task.diff and written["diff"]:
-            result["diff"] = written["diff"]
+        write_files_for_task(result, self._task, dest, report_files(args["report"]), "the report")
         return result

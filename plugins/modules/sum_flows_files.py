@@ -29,23 +29,7 @@ attributes:
     description: Check mode renders and compares the files and writes none of them.
     support: full
     details: Nothing is written; RV(changed_files) and the diff say what a real run would write.
-  diff_mode:
-    description: The diff shows each file that changes.
-    support: full
-    details: One entry per file that changes, its whole text before and after.
-  action:
-    description: An action plugin of the same name renders and writes the files on the controller.
-    support: full
-    details: Runs entirely on the controller, whatever the host the task runs for.
-  platform:
-    description: The controller's file system; nothing runs on the task's host.
-    support: full
-    platforms: posix
 options:
-  dest:
-    description: The directory of the controller the files are written into; relative to the current directory.
-    type: path
-    required: true
   hosts:
     description: The hosts whose plans are exported, usually C(ansible_play_hosts_all).
     type: list
@@ -67,6 +51,8 @@ options:
     description: The change request's deadline (the C(expiry) column); empty for none.
     type: str
     default: ""
+extends_documentation_fragment:
+  - hpsum.ports.controller_files
 seealso:
   - module: hpsum.ports.sum_fleet_plan
   - plugin: hpsum.ports.sum_flows_export

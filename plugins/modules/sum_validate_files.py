@@ -33,18 +33,6 @@ attributes:
       Nothing is written; RV(changed_files) and the diff say what a real run would write. The
       P(hpsum.ports.sum_validate#role) role runs it with C(check_mode: false): the report is what validation
       produces, also in check mode.
-  diff_mode:
-    description: The diff shows each file that changes.
-    support: full
-    details: One entry per file that changes, its whole text before and after.
-  action:
-    description: An action plugin of the same name renders and writes the files on the controller.
-    support: full
-    details: Runs entirely on the controller, whatever the host the task runs for.
-  platform:
-    description: The controller's file system; nothing runs on the task's host.
-    support: full
-    platforms: posix
 options:
   report:
     description:
@@ -52,10 +40,8 @@ options:
       - A value without its C(failed), C(summary), C(paths) and C(groups) keys fails the task and writes nothing.
     type: dict
     required: true
-  dest:
-    description: The directory of the controller the files are written into; relative to the current directory.
-    type: path
-    required: true
+extends_documentation_fragment:
+  - hpsum.ports.controller_files
 seealso:
   - plugin: hpsum.ports.sum_validate_report
     plugin_type: filter

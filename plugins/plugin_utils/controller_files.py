@@ -74,3 +74,25 @@ def write_files(dest: str, files: t.Mapping[str, str], check: bool) -> t.Dict[st
     finally:
         writer.cleanup()
     return {"created": created, "changed_files": changed, "diff": diffs}
+
+
+def write_files_for_task(result: t.Dict[str, t.Any], task: t.Any, dest: str, files: t.Mapping[str, str],
+                         what: str) -> bool:
+    """write_files for an action plugin's ``task``: its check mode, its diff; the outcome into ``result``.
+
+    Fills in ``changed``, ``dest``, ``files`` and ``changed_files`` (and ``diff`` when asked for), or ``failed``
+    with a message naming the option ``dest`` and ``what`` could not be written. Returns whether it was written.
+    """
+    try:
+        written = write_files(dest, files, bool(task.check_mode))
+    except ValueError as exc:
+        result.update(failed=True, msg="dest: %s" % exc, dest=dest)
+        return False
+    except OSError as exc:
+        result.update(failed=True, msg="dest: cannot write %s into %s: %s" % (what, dest, exc), dest=dest)
+        return False
+    result.update(changed=written["created"] or bool(written["changed_files"]), dest=dest, files=list(files),
+                  changed_files=written["changed_files"])
+    if task.diff and written["diff"]:
+        result["diff"] = written["diff"]
+    return True

@@ -9,6 +9,7 @@ import typing as t
 from unittest import mock
 
 import pytest
+from _actions import run_action
 from _fleet import DEFAULTS, GROUPS, HOSTVARS, fleet
 from ansible.errors import AnsibleActionFail
 
@@ -21,15 +22,9 @@ SETTINGS = settings_from_variables(DEFAULTS)
 
 def _run(args: t.Dict[str, t.Any], task_vars: t.Optional[t.Dict[str, t.Any]] = None, action: t.Any = ActionModule,
          name: str = "hpsum.ports.sum_fleet_plan") -> t.Dict[str, t.Any]:
-    task = mock.MagicMock()
-    task.args = dict(args)
-    task.async_val = 0
-    task.check_mode = False
-    task.action = name
-    plugin = action(task, mock.MagicMock(), mock.MagicMock(), mock.MagicMock(), mock.MagicMock(), mock.MagicMock())
     variables = {"hostvars": HOSTVARS, "groups": GROUPS, "inventory_hostname": "sum1"}
     variables.update(task_vars or {})
-    return plugin.run(task_vars=variables)
+    return run_action(action, name, args, variables)
 
 
 def test_hosts_are_planned_in_one_pass_as_each_host_alone() -> None:

@@ -9,8 +9,8 @@ import os
 import pathlib
 import stat
 import typing as t
-from unittest import mock
 
+from _actions import run_action
 from _fleet import GROUPS, fleet, groups_of
 
 from ansible_collections.hpsum.ports.plugins.action.sum_flows_files import ActionModule
@@ -23,15 +23,9 @@ HOSTVARS = {host: {"ansible_facts": {"sum_ports": plan}, "group_names": GROUP_NA
 
 
 def _run(dest: pathlib.Path, check: bool = False, diff: bool = False, **args: t.Any) -> t.Dict[str, t.Any]:
-    task = mock.MagicMock()
-    task.args = dict({"dest": str(dest), "hosts": GROUPS["all"], "sum_servers": ["sum1"]}, **args)
-    task.async_val = 0
-    task.check_mode = check
-    task.diff = diff
-    task.action = "hpsum.ports.sum_flows_files"
-    plugin = ActionModule(task, mock.MagicMock(), mock.MagicMock(), mock.MagicMock(), mock.MagicMock(),
-                          mock.MagicMock())
-    return plugin.run(task_vars={"hostvars": HOSTVARS})
+    return run_action(ActionModule, "hpsum.ports.sum_flows_files",
+                      dict({"dest": str(dest), "hosts": GROUPS["all"], "sum_servers": ["sum1"]}, **args),
+                      {"hostvars": HOSTVARS}, check=check, diff=diff)
 
 
 def _expected(expiry: t.Optional[str] = None) -> t.Dict[str, str]:

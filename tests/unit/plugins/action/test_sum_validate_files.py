@@ -11,9 +11,9 @@ import os
 import pathlib
 import stat
 import typing as t
-from unittest import mock
 
 import pytest
+from _actions import run_action
 from _fleet import GROUPS, HOSTVARS, fleet
 
 from ansible_collections.hpsum.ports.plugins.action.sum_validate_files import ActionModule
@@ -38,15 +38,8 @@ def _report(generated: str = "2026-12-02T20:00:00Z") -> t.Dict[str, t.Any]:
 
 
 def _run(dest: pathlib.Path, report: t.Any, check: bool = False, diff: bool = False) -> t.Dict[str, t.Any]:
-    task = mock.MagicMock()
-    task.args = {"dest": str(dest), "report": report}
-    task.async_val = 0
-    task.check_mode = check
-    task.diff = diff
-    task.action = "hpsum.ports.sum_validate_files"
-    plugin = ActionModule(task, mock.MagicMock(), mock.MagicMock(), mock.MagicMock(), mock.MagicMock(),
-                          mock.MagicMock())
-    return plugin.run(task_vars={})
+    return run_action(ActionModule, "hpsum.ports.sum_validate_files", {"dest": str(dest), "report": report}, {},
+                      check=check, diff=diff)
 
 
 def test_writes_the_filters_text_then_nothing_changes(tmp_path: pathlib.Path) -> None:
