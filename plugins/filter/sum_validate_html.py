@@ -13,13 +13,14 @@ import typing as t
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hpsum.ports.plugins.module_utils.validate.html_report import render_html
+from ansible_collections.hpsum.ports.plugins.module_utils.validate.report_files import check_report
 
 
 def sum_validate_html(report: t.Mapping[str, t.Any]) -> str:
     """The report as HTML."""
-    if not isinstance(report, t.Mapping) or "paths" not in report or "groups" not in report:
-        raise AnsibleFilterError("sum_validate_html: the input must be the result of hpsum.ports.sum_validate_report, "
-                                 "got %s" % type(report).__name__)
+    problem = check_report(report, "sum_validate_html")
+    if problem:
+        raise AnsibleFilterError(problem)
     return render_html(report)
 
 

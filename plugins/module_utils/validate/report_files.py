@@ -22,14 +22,15 @@ REPORT_FILES_ARGUMENT_SPEC = {
 REPORT_KEYS = ("failed", "summary", "paths", "groups")
 
 
-def check_report(report: t.Any) -> t.Optional[str]:
-    """What is wrong with ``report`` (not the result of hpsum.ports.sum_validate_report), or None."""
+def check_report(report: t.Any, name: str = "report") -> t.Optional[str]:
+    """What is wrong with ``report`` (not the result of hpsum.ports.sum_validate_report), or None; the message
+    starts with ``name``, the option or filter that was given it."""
     if not isinstance(report, t.Mapping):
-        return "report: must be the result of hpsum.ports.sum_validate_report, got %s" % type(report).__name__
+        return "%s: must be the result of hpsum.ports.sum_validate_report, got %s" % (name, type(report).__name__)
     missing = [key for key in REPORT_KEYS if key not in report]
     if missing:
-        return ("report: must be the result of hpsum.ports.sum_validate_report; it has no %s"
-                % ", ".join(missing))
+        return ("%s: must be the result of hpsum.ports.sum_validate_report; it has no %s"
+                % (name, ", ".join(missing)))
     return None
 
 

@@ -15,6 +15,7 @@ import typing as t
 import pytest
 from _actions import run_action
 from _fleet import GROUPS, HOSTVARS, fleet
+from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hpsum.ports.plugins.action.sum_validate_files import ActionModule
 from ansible_collections.hpsum.ports.plugins.filter.sum_validate import FilterModule
@@ -91,6 +92,17 @@ def test_a_value_that_is_no_report_fails_naming_the_option(tmp_path: pathlib.Pat
     result = _run(tmp_path / "report", report)
     assert result["failed"] and result["msg"] == message
     assert not (tmp_path / "report").exists()
+
+
+@pytest.mark.parametrize("value, message", [
+    ("text", "sum_validate_html: must be the result of hpsum.ports.sum_validate_report, got str"),
+    ({"paths": [], "groups": {}}, "sum_validate_html: must be the result of hpsum.ports.sum_validate_report; it has "
+                                  "no failed, summary"),
+])
+def test_the_html_filter_refuses_what_the_action_refuses(value: t.Any, message: str) -> None:
+    with pytest.raises(AnsibleFilterError) as raised:
+        sum_validate_html(value)
+    assert str(raised.value) == message
 
 
 def test_a_file_in_place_of_the_directory_fails_naming_it(tmp_path: pathlib.Path) -> None:
